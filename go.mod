@@ -1,0 +1,3 @@
+module github.com/djangobridge/bridge
+
+go 1.24
