@@ -1,0 +1,1 @@
+"""Minimal Django project used by the djangobridge compatibility harness (compat_test/)."""

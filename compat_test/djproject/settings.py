@@ -1,0 +1,79 @@
+"""Settings of the compat project, read from the environment (see compat_test/README.md).
+
+DJANGOBRIDGE_SECRET_KEY, DJANGOBRIDGE_SECRET_KEY_FALLBACKS (JSON list, Django 4.1+),
+DJANGOBRIDGE_SESSION_ENGINE ("cache", "cached_db", "db", "signed_cookies" or a dotted path),
+DJANGOBRIDGE_SESSION_COOKIE_AGE, DJANGOBRIDGE_SESSION_CACHE_ALIAS, DJANGOBRIDGE_DEFAULT_CACHE
+(the config id the "default" alias copies), DJANGOBRIDGE_USE_TZ, DJANGOBRIDGE_CSRF_USE_SESSIONS
+("1"/"0"), DJANGOBRIDGE_SQLITE (database file), plus the server variables read by caches.py.
+"""
+import json
+import os
+from pathlib import Path
+
+import django
+
+from djproject.caches import build_caches
+
+BASE_DIR = Path(__file__).resolve().parent
+CACHE_DIR = BASE_DIR.parent / ".cache"
+
+
+def _flag(name, default):
+    return os.environ.get(name, default).strip().lower() in ("1", "true", "yes", "on")
+
+
+SECRET_KEY = os.environ.get("DJANGOBRIDGE_SECRET_KEY", "djangobridge-compat-secret-key-not-for-production")
+if django.VERSION >= (4, 1):
+    SECRET_KEY_FALLBACKS = json.loads(os.environ.get("DJANGOBRIDGE_SECRET_KEY_FALLBACKS", "[]"))
+DEBUG = _flag("DJANGOBRIDGE_DEBUG", "0")
+ALLOWED_HOSTS = ["127.0.0.1", "localhost", "testserver"]
+
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "djproject.shop",
+]
+MIDDLEWARE = [
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+]
+ROOT_URLCONF = "djproject.urls"
+TEMPLATES = []
+
+DATABASES = {
+    "default": {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": os.environ.get(
+            "DJANGOBRIDGE_SQLITE", str(CACHE_DIR / f"djproject-{django.get_version()}.sqlite3")
+        ),
+    }
+}
+DEFAULT_AUTO_FIELD = "django.db.models.AutoField"
+
+_engine = os.environ.get("DJANGOBRIDGE_SESSION_ENGINE", "cache")
+SESSION_ENGINE = _engine if "." in _engine else f"django.contrib.sessions.backends.{_engine}"
+SESSION_COOKIE_AGE = int(os.environ.get("DJANGOBRIDGE_SESSION_COOKIE_AGE", str(60 * 60 * 24 * 7 * 2)))
+SESSION_CACHE_ALIAS = os.environ.get("DJANGOBRIDGE_SESSION_CACHE_ALIAS", "default")
+
+CACHES = build_caches()
+_default = os.environ.get("DJANGOBRIDGE_DEFAULT_CACHE", "redis" if "redis" in CACHES else "pymemcache")
+CACHES["default"] = dict(CACHES[_default])
+
+USE_TZ = _flag("DJANGOBRIDGE_USE_TZ", "1")
+TIME_ZONE = "UTC"
+USE_I18N = False
+LANGUAGE_CODE = "en-us"
+CSRF_USE_SESSIONS = _flag("DJANGOBRIDGE_CSRF_USE_SESSIONS", "1")
+MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
+LOGIN_URL = "/login/"
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"stderr": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["stderr"], "level": "WARNING"},
+}

@@ -1,0 +1,1 @@
+"""The demo app: a model-free cart class and the login/session/logout views."""
