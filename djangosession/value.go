@@ -1,7 +1,6 @@
 package djangosession
 
 import (
-	"fmt"
 	"iter"
 	"math"
 	"math/big"
@@ -36,14 +35,17 @@ func (g Global) String() string { return g.Module + "." + g.Name }
 // is a Dict whose keys are strings. The zero Dict is an empty dict ready to use. A Dict is not
 // safe for concurrent use.
 type Dict struct {
-	keys  []any
-	vals  []any
-	index map[hashKey]int // position of each key in keys
+	items []dictItem
+	index map[hashKey]int // position of each key in items; built once the dict grows past 8
+}
+
+type dictItem struct {
+	key, val any
 }
 
 // NewDict returns an empty dict with room for n items.
 func NewDict(n int) *Dict {
-	return &Dict{keys: make([]any, 0, n), vals: make([]any, 0, n)}
+	return &Dict{items: make([]dictItem, 0, n)}
 }
 
 // DictOf builds a dict from alternating keys and values, in order: DictOf("a", 1, "b", 2).
@@ -66,7 +68,7 @@ func (d *Dict) Len() int {
 	if d == nil {
 		return 0
 	}
-	return len(d.keys)
+	return len(d.items)
 }
 
 func (d *Dict) find(k hashKey) (int, bool) {
@@ -75,17 +77,17 @@ func (d *Dict) find(k hashKey) (int, bool) {
 	}
 	if d.index == nil {
 		// Small dicts are scanned; the index is built once they grow.
-		if len(d.keys) <= 8 {
-			for i, key := range d.keys {
-				if kk, _ := keyOf(key); kk == k {
+		if len(d.items) <= 8 {
+			for i := range d.items {
+				if sameKey(d.items[i].key, k) {
 					return i, true
 				}
 			}
 			return 0, false
 		}
-		d.index = make(map[hashKey]int, len(d.keys))
-		for i, key := range d.keys {
-			kk, _ := keyOf(key)
+		d.index = make(map[hashKey]int, len(d.items))
+		for i := range d.items {
+			kk, _ := keyOf(d.items[i].key)
 			d.index[kk] = i
 		}
 	}
@@ -99,7 +101,7 @@ func (d *Dict) Get(key string) (any, bool) {
 	if !ok {
 		return nil, false
 	}
-	return d.vals[i], true
+	return d.items[i].val, true
 }
 
 // GetKey returns the value stored under a key of any hashable type.
@@ -112,7 +114,7 @@ func (d *Dict) GetKey(key any) (any, bool) {
 	if !ok {
 		return nil, false
 	}
-	return d.vals[i], true
+	return d.items[i].val, true
 }
 
 // Has reports whether the string key is present.
@@ -140,14 +142,25 @@ func (d *Dict) SetKey(key, v any) error {
 
 func (d *Dict) set(k hashKey, key, v any) {
 	if i, ok := d.find(k); ok {
-		d.vals[i] = v
+		d.items[i].val = v
 		return
 	}
-	d.keys = append(d.keys, key)
-	d.vals = append(d.vals, v)
+	d.items = append(d.items, dictItem{key, v})
 	if d.index != nil {
-		d.index[k] = len(d.keys) - 1
+		d.index[k] = len(d.items) - 1
 	}
+}
+
+// setSmallStr is set for a str key (k, boxed as key) in a dict of at most 8 items and no index,
+// the common case of a decoded session: it compares strings directly.
+func (d *Dict) setSmallStr(k string, key, v any) {
+	for i := range d.items {
+		if s, ok := d.items[i].key.(string); ok && s == k {
+			d.items[i].val = v
+			return
+		}
+	}
+	d.items = append(d.items, dictItem{key, v})
 }
 
 // Delete removes the string key and reports whether it was present. The order of the other
@@ -170,8 +183,7 @@ func (d *Dict) delete(k hashKey) bool {
 	if !ok {
 		return false
 	}
-	d.keys = slices.Delete(d.keys, i, i+1)
-	d.vals = slices.Delete(d.vals, i, i+1)
+	d.items = slices.Delete(d.items, i, i+1)
 	d.index = nil
 	return true
 }
@@ -181,7 +193,11 @@ func (d *Dict) Keys() []any {
 	if d == nil {
 		return nil
 	}
-	return slices.Clone(d.keys)
+	keys := make([]any, len(d.items))
+	for i := range d.items {
+		keys[i] = d.items[i].key
+	}
+	return keys
 }
 
 // All iterates over the items in insertion order.
@@ -190,8 +206,8 @@ func (d *Dict) All() iter.Seq2[any, any] {
 		if d == nil {
 			return
 		}
-		for i := range d.keys {
-			if !yield(d.keys[i], d.vals[i]) {
+		for i := range d.items {
+			if !yield(d.items[i].key, d.items[i].val) {
 				return
 			}
 		}
@@ -203,7 +219,7 @@ func (d *Dict) Clone() *Dict {
 	if d == nil {
 		return NewDict(0)
 	}
-	return &Dict{keys: slices.Clone(d.keys), vals: slices.Clone(d.vals)}
+	return &Dict{items: slices.Clone(d.items)}
 }
 
 // String returns the value as type string: string values only.
@@ -284,8 +300,12 @@ func (s *Set) Contains(item any) bool {
 	if err != nil || s == nil {
 		return false
 	}
+	if s.index != nil {
+		_, ok := s.index[k]
+		return ok
+	}
 	for _, it := range s.items {
-		if kk, _ := keyOf(it); kk == k {
+		if sameKey(it, k) {
 			return true
 		}
 	}
@@ -309,22 +329,61 @@ func (s *Set) Items() []any {
 }
 
 // hashKey is the identity of a hashable Python value under Python's == : ints, bools and integral
-// floats share the 'i' kind, so 1, True and 1.0 are one key.
+// floats (and integral Decimals, and complex numbers with a zero imaginary part) share the 'i'
+// kind, so 1, True and 1.0 are one key.
 type hashKey struct {
-	kind byte   // 'n' None, 'i' int, 'f' non-integral float, 's' str, 'b' bytes, 't' tuple, 'z' frozenset, 'o' other
+	kind byte   // 'n' None, 'i' int, 'f' non-integral float, 's' str, 'b' bytes, 't' tuple, 'z' frozenset, others in pyKey
+	big  bool   // kind 'i': the int does not fit in n; its decimal text is in s
+	n    int64  // kind 'i' when !big
 	s    string // canonical text
 }
+
+// maxKeyText caps the canonical text built for one tuple or frozenset key, so that a crafted
+// key (a tuple of tuples sharing one another) cannot make hashing take exponential time.
+const maxKeyText = 1 << 20
 
 // UnhashableError reports a value used as a dict key or set item that Python cannot hash.
 type UnhashableError struct {
 	Type string // Python type name, e.g. "list"
 }
 
+// Error names the type.
 func (e *UnhashableError) Error() string {
 	return "djangosession: unhashable type: '" + e.Type + "'"
 }
 
+// errKeyTooLarge reports a tuple or frozenset key whose canonical form exceeds maxKeyText.
+var errKeyTooLarge = &UnhashableError{Type: "tuple or frozenset too large to hash"}
+
+// sameKey reports whether the stored key v equals k, without allocating for str and int keys.
+func sameKey(v any, k hashKey) bool {
+	switch x := v.(type) {
+	case string:
+		return k.kind == 's' && x == k.s
+	case int64:
+		return k.kind == 'i' && !k.big && k.n == x
+	case bool:
+		return k.kind == 'i' && !k.big && (k.n == 1) == x && (k.n == 0 || k.n == 1)
+	}
+	kk, err := keyOf(v)
+	return err == nil && kk == k
+}
+
 func keyOf(v any) (hashKey, error) {
+	budget := maxKeyText
+	return keyOfBudget(v, &budget)
+}
+
+func intKey(n int64) hashKey { return hashKey{kind: 'i', n: n} }
+
+func bigKey(x *big.Int) hashKey {
+	if x.IsInt64() {
+		return intKey(x.Int64())
+	}
+	return hashKey{kind: 'i', big: true, s: x.Text(16)} // hex: linear time, even for huge ints
+}
+
+func keyOfBudget(v any, budget *int) (hashKey, error) {
 	switch x := v.(type) {
 	case nil:
 		return hashKey{kind: 'n'}, nil
@@ -332,49 +391,49 @@ func keyOf(v any) (hashKey, error) {
 		return hashKey{kind: 's', s: x}, nil
 	case bool:
 		if x {
-			return hashKey{kind: 'i', s: "1"}, nil
+			return intKey(1), nil
 		}
-		return hashKey{kind: 'i', s: "0"}, nil
+		return intKey(0), nil
 	case int:
-		return hashKey{kind: 'i', s: strconv.Itoa(x)}, nil
+		return intKey(int64(x)), nil
 	case int64:
-		return hashKey{kind: 'i', s: strconv.FormatInt(x, 10)}, nil
+		return intKey(x), nil
 	case *big.Int:
 		if x == nil {
 			return hashKey{}, &UnhashableError{Type: "nil *big.Int"}
 		}
-		return hashKey{kind: 'i', s: x.String()}, nil
+		return bigKey(x), nil
 	case float64:
-		if x == math.Trunc(x) && !math.IsInf(x, 0) {
-			// Integral floats equal the int of the same value; -0.0 == 0.
-			bf := new(big.Float).SetFloat64(x)
-			bi, _ := bf.Int(nil)
-			return hashKey{kind: 'i', s: bi.String()}, nil
-		}
-		return hashKey{kind: 'f', s: strconv.FormatUint(math.Float64bits(x), 16)}, nil
+		return floatKey(x), nil
 	case []byte:
 		return hashKey{kind: 'b', s: string(x)}, nil
 	case Tuple:
 		var sb strings.Builder
 		for _, it := range x {
-			k, err := keyOf(it)
+			k, err := keyOfBudget(it, budget)
 			if err != nil {
 				return hashKey{}, err
 			}
-			sb.WriteByte(k.kind)
-			sb.WriteString(strconv.Itoa(len(k.s)))
-			sb.WriteByte(':')
-			sb.WriteString(k.s)
+			if err := writeKeyPart(&sb, k, budget); err != nil {
+				return hashKey{}, err
+			}
 		}
 		return hashKey{kind: 't', s: sb.String()}, nil
 	case *FrozenSet:
+		if x == nil {
+			return hashKey{}, &UnhashableError{Type: "nil *FrozenSet"}
+		}
 		parts := make([]string, 0, x.Len())
 		for _, it := range x.items {
-			k, err := keyOf(it)
+			k, err := keyOfBudget(it, budget)
 			if err != nil {
 				return hashKey{}, err
 			}
-			parts = append(parts, string(k.kind)+strconv.Itoa(len(k.s))+":"+k.s)
+			var sb strings.Builder
+			if err := writeKeyPart(&sb, k, budget); err != nil {
+				return hashKey{}, err
+			}
+			parts = append(parts, sb.String())
 		}
 		slices.Sort(parts)
 		return hashKey{kind: 'z', s: strings.Join(parts, "")}, nil
@@ -389,8 +448,35 @@ func keyOf(v any) (hashKey, error) {
 	case ByteArray:
 		return hashKey{}, &UnhashableError{Type: "bytearray"}
 	default:
-		// Other values (datetimes, Decimal, UUID, inert objects, ...) are hashable in Python;
-		// they are keyed by their Go representation, which the codec keeps canonical.
-		return hashKey{kind: 'o', s: fmt.Sprintf("%T:%#v", v, v)}, nil
+		return pyKey(v, budget)
 	}
+}
+
+// floatKey keys a float: integral floats as the int they equal (-0.0 == 0), others by bits.
+func floatKey(x float64) hashKey {
+	if x == math.Trunc(x) && !math.IsInf(x, 0) {
+		if x >= -(1<<63) && x < 1<<63 {
+			return intKey(int64(x))
+		}
+		bf := new(big.Float).SetFloat64(x)
+		bi, _ := bf.Int(nil)
+		return bigKey(bi)
+	}
+	return hashKey{kind: 'f', s: strconv.FormatUint(math.Float64bits(x), 16)}
+}
+
+func writeKeyPart(sb *strings.Builder, k hashKey, budget *int) error {
+	s := k.s
+	if k.kind == 'i' && !k.big {
+		s = strconv.FormatInt(k.n, 10)
+	}
+	*budget -= len(s) + 24
+	if *budget < 0 {
+		return errKeyTooLarge
+	}
+	sb.WriteByte(k.kind)
+	sb.WriteString(strconv.Itoa(len(s)))
+	sb.WriteByte(':')
+	sb.WriteString(s)
+	return nil
 }
