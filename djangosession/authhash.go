@@ -1,0 +1,54 @@
+package djangosession
+
+import (
+	"crypto/hmac"
+	"crypto/sha1"
+	"crypto/sha256"
+	"encoding/hex"
+)
+
+// AuthHashSalt is the key_salt of AbstractBaseUser.get_session_auth_hash.
+const AuthHashSalt = "django.contrib.auth.models.AbstractBaseUser.get_session_auth_hash"
+
+// SessionAuthHash returns the value Django stores under "_auth_user_hash":
+// salted_hmac(AuthHashSalt, passwordHash, secret=secretKey, algorithm="sha256").hexdigest(),
+// where passwordHash is the user's stored password field (e.g. "pbkdf2_sha256$...").
+func SessionAuthHash(passwordHash, secretKey string) string {
+	return hex.EncodeToString(saltedHMAC(sha256.New, AuthHashSalt, passwordHash, secretKey))
+}
+
+// LegacySessionAuthHash is Django 3.2's _legacy_get_session_auth_hash (the same HMAC with
+// sha1, 40 hex digits), also what get_session_auth_hash returns on 3.2 when
+// DEFAULT_HASHING_ALGORITHM is "sha1". Django 3.2's get_user accepts it; 4.0+ does not.
+func LegacySessionAuthHash(passwordHash, secretKey string) string {
+	return hex.EncodeToString(saltedHMAC(sha1.New, AuthHashSalt, passwordHash, secretKey))
+}
+
+// AuthHashOptions configure VerifySessionAuthHash.
+type AuthHashOptions struct {
+	// AcceptLegacySHA1 also accepts LegacySessionAuthHash, as Django 3.2 does.
+	AcceptLegacySHA1 bool
+}
+
+// VerifySessionAuthHash checks a stored "_auth_user_hash" against the user's password hash, as
+// django.contrib.auth.get_user does: keys[0] is SECRET_KEY, keys[1:] are SECRET_KEY_FALLBACKS.
+// It returns whether the hash matched and the index of the key that matched. When index > 0
+// the session was authenticated with a fallback key: Django 4.1.8+ then cycles the session
+// key and stores SessionAuthHash(passwordHash, keys[0]); the caller should do the same. An
+// empty stored hash never matches. Comparisons are constant-time; every key is tried.
+func VerifySessionAuthHash(stored, passwordHash string, keys []string, opts AuthHashOptions) (match bool, keyIndex int) {
+	if stored == "" {
+		return false, 0
+	}
+	match, keyIndex = false, 0
+	for i, k := range keys {
+		ok := hmac.Equal([]byte(stored), []byte(SessionAuthHash(passwordHash, k)))
+		if opts.AcceptLegacySHA1 {
+			ok = hmac.Equal([]byte(stored), []byte(LegacySessionAuthHash(passwordHash, k))) || ok
+		}
+		if ok && !match {
+			match, keyIndex = true, i
+		}
+	}
+	return match, keyIndex
+}

@@ -1,0 +1,126 @@
+package djangosession
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+// benchSessions returns the "typical" and "typical_10k" sessions of the Django 5.2 cache
+// fixture: a logged-in session (about 280 bytes of JSON) and one with a 10 KiB-plus cart.
+func benchSessions(b *testing.B) map[string]*Dict {
+	b.Helper()
+	raw, err := os.ReadFile(filepath.Join("..", "compat_test", "fixtures", "django-5.2", "cache-redis.json"))
+	if err != nil {
+		b.Fatalf("%v (run compat_test/generate.sh)", err)
+	}
+	var f struct {
+		Cases []struct {
+			Name     string          `json:"name"`
+			Expected json.RawMessage `json:"expected"`
+		} `json:"cases"`
+	}
+	if err := json.Unmarshal(raw, &f); err != nil {
+		b.Fatal(err)
+	}
+	out := map[string]*Dict{}
+	for _, c := range f.Cases {
+		if c.Name != "typical" && c.Name != "typical_10k" {
+			continue
+		}
+		v, err := UnmarshalTagged(c.Expected)
+		if err != nil {
+			b.Fatal(err)
+		}
+		out[c.Name] = v.(*Dict)
+	}
+	if len(out) != 2 {
+		b.Fatal("typical/typical_10k missing from the fixture")
+	}
+	return out
+}
+
+var benchNow = func() time.Time { return time.Unix(1700000000, 0) }
+
+// BenchmarkSignedCookieDumps is signing.dumps(session, compress=True) as the signed_cookies
+// backend writes its cookie. SetBytes is the JSON size.
+func BenchmarkSignedCookieDumps(b *testing.B) {
+	for _, name := range []string{"typical", "typical_10k"} {
+		d := benchSessions(b)[name]
+		js, _ := JSONSerializer{}.Dumps(d)
+		opts := SignedCookieOptions{SecretKey: fuzzKey, Now: benchNow}
+		b.Run(name, func(b *testing.B) {
+			b.SetBytes(int64(len(js)))
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := EncodeSignedCookieSession(d, opts); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkSignedCookieLoads is signing.loads(cookie, max_age=SESSION_COOKIE_AGE).
+func BenchmarkSignedCookieLoads(b *testing.B) {
+	for _, name := range []string{"typical", "typical_10k"} {
+		d := benchSessions(b)[name]
+		js, _ := JSONSerializer{}.Dumps(d)
+		opts := SignedCookieOptions{SecretKey: fuzzKey, Now: benchNow}
+		cookie, err := EncodeSignedCookieSession(d, opts)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run(name, func(b *testing.B) {
+			b.SetBytes(int64(len(js)))
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := DecodeSignedCookieSession(cookie, opts); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkSessionDataEncode is SessionStore.encode (db/cached_db/file session_data).
+func BenchmarkSessionDataEncode(b *testing.B) {
+	for _, name := range []string{"typical", "typical_10k"} {
+		d := benchSessions(b)[name]
+		js, _ := JSONSerializer{}.Dumps(d)
+		opts := SessionDataOptions{SecretKey: fuzzKey, Now: benchNow}
+		b.Run(name, func(b *testing.B) {
+			b.SetBytes(int64(len(js)))
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := EncodeSessionData(d, opts); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkSessionDataDecode is SessionStore.decode.
+func BenchmarkSessionDataDecode(b *testing.B) {
+	for _, name := range []string{"typical", "typical_10k"} {
+		d := benchSessions(b)[name]
+		js, _ := JSONSerializer{}.Dumps(d)
+		opts := SessionDataOptions{SecretKey: fuzzKey, Now: benchNow}
+		data, err := EncodeSessionData(d, opts)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run(name, func(b *testing.B) {
+			b.SetBytes(int64(len(js)))
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := DecodeSessionData(data, opts); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

@@ -1,0 +1,297 @@
+package djangosession
+
+import (
+	"bytes"
+	"crypto/hmac"
+	"crypto/sha1"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// This file holds the session formats built on signing: the session_data string of the db,
+// cached_db (its database row) and file backends (SessionBase.encode/decode), Django 3.2's
+// pre-3.1 legacy format, and the cookie value of the signed_cookies backend.
+
+// Salts of the session formats.
+const (
+	// SessionKeySalt is SessionBase.key_salt for every built-in backend:
+	// "django.contrib.sessions." + "SessionStore".
+	SessionKeySalt = "django.contrib.sessions.SessionStore"
+	// LegacySessionKeySalt is the salt of the pre-3.1 format (no dot before the class name).
+	LegacySessionKeySalt = "django.contrib.sessionsSessionStore"
+	// SignedCookieSalt is the salt of the signed_cookies backend.
+	SignedCookieSalt = "django.contrib.sessions.backends.signed_cookies"
+	// DefaultSessionCookieAge is SESSION_COOKIE_AGE's default, two weeks.
+	DefaultSessionCookieAge = 1209600 * time.Second
+)
+
+// PickleSerializer is Django's PickleSerializer for sessions
+// (django.contrib.sessions.serializers.PickleSerializer, deprecated in 4.1, removed in 5.0):
+// pickle.dumps(obj, pickle.HIGHEST_PROTOCOL) and pickle.loads, through a PickleCodec, whose
+// allow-list of globals applies. A nil Codec means the zero PickleCodec (protocol 5, default
+// allow-list), which is what Django writes on Python 3.8+.
+type PickleSerializer struct {
+	Codec *PickleCodec
+}
+
+var _ Serializer = PickleSerializer{}
+
+// Dumps implements Serializer.
+func (p PickleSerializer) Dumps(v any) ([]byte, error) {
+	c := p.Codec
+	if c == nil {
+		c = &PickleCodec{}
+	}
+	return c.Encode(v)
+}
+
+// Loads implements Serializer.
+func (p PickleSerializer) Loads(data []byte) (any, error) {
+	c := p.Codec
+	if c == nil {
+		c = &PickleCodec{}
+	}
+	return c.Decode(data)
+}
+
+// NotDictError reports session data that verified and decoded to something other than a dict.
+// Django would hand such a value to the session machinery, which fails later; here it wraps
+// ErrCorrupt.
+type NotDictError struct {
+	Type string
+}
+
+// Error implements error.
+func (e *NotDictError) Error() string {
+	return "djangosession: session data decodes to " + e.Type + ", not a dict"
+}
+
+// Unwrap returns ErrCorrupt.
+func (e *NotDictError) Unwrap() error { return ErrCorrupt }
+
+func asDict(v any) (*Dict, error) {
+	switch d := v.(type) {
+	case *Dict:
+		if d == nil {
+			return nil, &NotDictError{Type: "nil *Dict"}
+		}
+		return d, nil
+	case *OrderedDict:
+		if d == nil {
+			return nil, &NotDictError{Type: "nil *OrderedDict"}
+		}
+		return &d.Dict, nil
+	}
+	return nil, &NotDictError{Type: pyTypeName(v)}
+}
+
+// SessionDataOptions configure EncodeSessionData and DecodeSessionData. The zero value is
+// Django 4.0+'s defaults except SecretKey.
+type SessionDataOptions struct {
+	// SecretKey is SECRET_KEY (required). SecretKeyFallbacks is SECRET_KEY_FALLBACKS (4.1+),
+	// tried in order when decoding.
+	SecretKey          string
+	SecretKeyFallbacks []string
+	// Serializer is SESSION_SERIALIZER: nil means JSONSerializer (Django's default);
+	// PickleSerializer for PickleSerializer apps (Django < 5.0).
+	Serializer Serializer
+	// Now is the clock for the timestamp EncodeSessionData writes; nil means time.Now.
+	Now func() time.Time
+	// Algorithm is the signing algorithm: "" means "sha256", the only one Django 4.0+ uses.
+	// For Django 3.2 with DEFAULT_HASHING_ALGORITHM = "sha1", Django writes the legacy format
+	// instead: use EncodeLegacySessionData.
+	Algorithm string
+	// Django32 applies Django 3.2's reading rules: a sha1 signature is accepted too, and when
+	// the value does not verify, the pre-3.1 legacy format is tried.
+	Django32 bool
+	// MaxDecompressedSize caps the inflated size of compressed data; 0 means
+	// DefaultMaxDecompressedSize, negative means no cap.
+	MaxDecompressedSize int
+}
+
+// EncodeSessionData is SessionStore.encode(session) of the db, cached_db and file backends:
+// signing.dumps(session, salt=SessionKeySalt, serializer=SESSION_SERIALIZER, compress=True).
+func EncodeSessionData(session *Dict, opts SessionDataOptions) (string, error) {
+	if session == nil {
+		session = NewDict(0)
+	}
+	return Dumps(session, DumpsOptions{Key: opts.SecretKey, Salt: SessionKeySalt, Algorithm: opts.Algorithm,
+		Serializer: opts.Serializer, Compress: true, Now: opts.Now})
+}
+
+// DecodeSessionData is SessionStore.decode(session_data): it verifies the signature (with
+// SecretKey, then each fallback), without any age limit, and decodes the dict.
+//
+// Where Django returns an empty session, this returns an error instead and the caller decides:
+// a bad signature (Django logs django.security.SuspiciousSession "Session data corrupted")
+// matches ErrBadSignature; anything else Django swallows (undecodable base64, zlib, JSON or
+// pickle, a missing timestamp) matches ErrCorrupt. A value that is not a dict gives
+// *NotDictError (Django would return it and fail later).
+func DecodeSessionData(data string, opts SessionDataOptions) (*Dict, error) {
+	s, _, err := DecodeSessionDataKey(data, opts)
+	return s, err
+}
+
+// DecodeSessionDataKey is DecodeSessionData that also reports which key verified the data: 0
+// for SecretKey, i+1 for SecretKeyFallbacks[i], so that a caller can re-save the session
+// under the current key. Legacy data (Django32) reports 0: that format knows no fallbacks.
+func DecodeSessionDataKey(data string, opts SessionDataOptions) (*Dict, int, error) {
+	lo := LoadsOptions{Key: opts.SecretKey, FallbackKeys: opts.SecretKeyFallbacks, Salt: SessionKeySalt,
+		Algorithm: opts.Algorithm, Serializer: opts.Serializer, MaxDecompressedSize: opts.MaxDecompressedSize}
+	if opts.Django32 {
+		lo.LegacyAlgorithm = "sha1"
+	}
+	l, err := LoadsDetail(data, lo)
+	if err != nil {
+		if opts.Django32 && !errors.Is(err, ErrEmptyKey) {
+			// Django 3.2 tries the legacy format after any failure.
+			if d, lerr := DecodeLegacySessionData(data, opts); lerr == nil {
+				return d, 0, nil
+			}
+		}
+		return nil, 0, err
+	}
+	d, err := asDict(l.Value)
+	return d, l.KeyIndex, err
+}
+
+// LegacySessionHash is Django 3.2's SessionBase._hash(serialized): the sha1 salted HMAC
+// hexdigest with LegacySessionKeySalt.
+func LegacySessionHash(serialized []byte, secretKey string) string {
+	return hex.EncodeToString(saltedHMAC(sha1.New, LegacySessionKeySalt, string(serialized), secretKey))
+}
+
+// EncodeLegacySessionData writes the pre-3.1 format, which Django 3.2 writes when
+// DEFAULT_HASHING_ALGORITHM is "sha1": standard base64 (with padding) of
+// LegacySessionHash + ":" + serialized. Django 4.0+ cannot read it.
+func EncodeLegacySessionData(session *Dict, opts SessionDataOptions) (string, error) {
+	if opts.SecretKey == "" {
+		return "", ErrEmptyKey
+	}
+	if session == nil {
+		session = NewDict(0)
+	}
+	ser := opts.Serializer
+	if ser == nil {
+		ser = JSONSerializer{}
+	}
+	serialized, err := ser.Dumps(session)
+	if err != nil {
+		return "", err
+	}
+	h := LegacySessionHash(serialized, opts.SecretKey)
+	raw := make([]byte, 0, len(h)+1+len(serialized))
+	raw = append(raw, h...)
+	raw = append(raw, ':')
+	raw = append(raw, serialized...)
+	return base64.StdEncoding.EncodeToString(raw), nil
+}
+
+// legacyError is a legacy session value that does not verify or parse.
+type legacyError struct{ msg string }
+
+func (e *legacyError) Error() string { return "djangosession: legacy session data: " + e.msg }
+func (e *legacyError) Unwrap() error { return ErrCorrupt }
+
+// DecodeLegacySessionData is Django 3.2's SessionBase._legacy_decode. The data is decoded with
+// Python's lenient base64.b64decode; a hash that does not match (Django logs SuspiciousSession
+// and returns {}) matches ErrBadSignature; other failures match ErrCorrupt. Only SecretKey is
+// used: Django 3.2 has no fallback keys.
+func DecodeLegacySessionData(data string, opts SessionDataOptions) (*Dict, error) {
+	if opts.SecretKey == "" {
+		return nil, ErrEmptyKey
+	}
+	for i := 0; i < len(data); i++ {
+		if data[i] >= 0x80 {
+			return nil, &legacyError{msg: "not ASCII"} // Python: UnicodeEncodeError
+		}
+	}
+	raw, err := pyB64DecodeAlphabet([]byte(data), false)
+	if err != nil {
+		return nil, err
+	}
+	i := bytes.IndexByte(raw, ':')
+	if i < 0 {
+		return nil, &legacyError{msg: "no ':' found"}
+	}
+	got, serialized := raw[:i], raw[i+1:]
+	want := LegacySessionHash(serialized, opts.SecretKey)
+	// Django decodes the hash as UTF-8 first (an error gives {}), then compares as text.
+	if !hmac.Equal(got, []byte(want)) {
+		return nil, fmt.Errorf("%w: legacy session hash does not match", ErrBadSignature)
+	}
+	ser := opts.Serializer
+	if ser == nil {
+		ser = JSONSerializer{}
+	}
+	v, err := ser.Loads(serialized)
+	if err != nil {
+		return nil, err
+	}
+	return asDict(v)
+}
+
+// SignedCookieOptions configure EncodeSignedCookieSession and DecodeSignedCookieSession. The
+// zero value is Django's defaults except SecretKey.
+type SignedCookieOptions struct {
+	// SecretKey is SECRET_KEY (required); SecretKeyFallbacks is SECRET_KEY_FALLBACKS (4.1+).
+	SecretKey          string
+	SecretKeyFallbacks []string
+	// Serializer is SESSION_SERIALIZER; nil means JSONSerializer.
+	Serializer Serializer
+	// SessionCookieAge is SESSION_COOKIE_AGE, the max age checked on load; 0 means
+	// DefaultSessionCookieAge (two weeks).
+	SessionCookieAge time.Duration
+	// Now is the clock for signing and for the age check; nil means time.Now.
+	Now func() time.Time
+	// Algorithm "" means "sha256"; Django 3.2 uses DEFAULT_HASHING_ALGORITHM here.
+	Algorithm string
+	// Django32 also accepts sha1 signatures on load, as Django 3.2 does.
+	Django32 bool
+	// MaxDecompressedSize caps the inflated size; 0 means DefaultMaxDecompressedSize.
+	MaxDecompressedSize int
+}
+
+// EncodeSignedCookieSession returns the value the signed_cookies backend puts in the session
+// cookie: signing.dumps(session, compress=True, salt=SignedCookieSalt,
+// serializer=SESSION_SERIALIZER), signed with the plain SECRET_KEY.
+func EncodeSignedCookieSession(session *Dict, opts SignedCookieOptions) (string, error) {
+	if session == nil {
+		session = NewDict(0)
+	}
+	return Dumps(session, DumpsOptions{Key: opts.SecretKey, Salt: SignedCookieSalt, Algorithm: opts.Algorithm,
+		Serializer: opts.Serializer, Compress: true, Now: opts.Now})
+}
+
+// DecodeSignedCookieSession is the signed_cookies SessionStore.load(): signing.loads with
+// max_age = SESSION_COOKIE_AGE. Django resets the session (returns {} and marks it modified)
+// on any failure; this returns the error: ErrSignatureExpired, ErrBadSignature or ErrCorrupt.
+// A custom expiry stored in the session is not checked, as in Django (ticket #19201).
+func DecodeSignedCookieSession(cookie string, opts SignedCookieOptions) (*Dict, error) {
+	s, _, err := DecodeSignedCookieSessionKey(cookie, opts)
+	return s, err
+}
+
+// DecodeSignedCookieSessionKey is DecodeSignedCookieSession that also reports the key that
+// matched (0 = SecretKey, i+1 = SecretKeyFallbacks[i]).
+func DecodeSignedCookieSessionKey(cookie string, opts SignedCookieOptions) (*Dict, int, error) {
+	age := opts.SessionCookieAge
+	if age == 0 {
+		age = DefaultSessionCookieAge
+	}
+	lo := LoadsOptions{Key: opts.SecretKey, FallbackKeys: opts.SecretKeyFallbacks, Salt: SignedCookieSalt,
+		Algorithm: opts.Algorithm, Serializer: opts.Serializer, MaxAge: age, Now: opts.Now,
+		MaxDecompressedSize: opts.MaxDecompressedSize}
+	if opts.Django32 {
+		lo.LegacyAlgorithm = "sha1"
+	}
+	l, err := LoadsDetail(cookie, lo)
+	if err != nil {
+		return nil, 0, err
+	}
+	d, err := asDict(l.Value)
+	return d, l.KeyIndex, err
+}
