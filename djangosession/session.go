@@ -1,0 +1,419 @@
+package djangosession
+
+import (
+	"context"
+	"errors"
+	"iter"
+	"math/big"
+	"time"
+)
+
+// Session is one session: Django's request.session for the cache engine. Get it from
+// [Store.Load] or [Store.New].
+//
+// Its dict methods behave as Django's (SessionBase): reads set the accessed flag, writes set
+// the modified flag too, as Django's middleware expects (it adds "Vary: Cookie" when a session
+// was accessed, and saves it when it was modified). Load fetches the value at once, but the
+// session behaves as Django's lazy one: the key of a missing session is dropped, and the flags
+// change, on the first use of the data, not by Load. The flags are not reset by Save.
+//
+// Nested values are shared with the session: after changing one in place (a list, a *Dict),
+// call MarkModified, as a Django view sets request.session.modified = True.
+//
+// A Session is not safe for concurrent use.
+type Session struct {
+	store    *Store
+	key      string // "" is Django's None
+	data     *Dict  // Django's _session_cache, valid when loaded
+	loaded   bool   // whether _session_cache exists
+	fetched  *Dict  // what Load read, applied on first use
+	miss     bool   // Load found no session: drop the key on first use
+	accessed bool
+	modified bool
+}
+
+var errNoStore = errors.New("djangosession: Session not made by a Store")
+
+// session is Django's _get_session(): the dict, loaded on first use.
+func (s *Session) session() *Dict {
+	s.accessed = true
+	if !s.loaded {
+		s.apply()
+	}
+	return s.data
+}
+
+// apply makes the result of Load visible: the fetched dict, or an empty one, with the key
+// dropped after a miss.
+func (s *Session) apply() {
+	s.loaded = true
+	switch {
+	case s.key == "":
+		s.data = NewDict(0)
+	case s.miss:
+		s.key = ""
+		s.data = NewDict(0)
+	case s.fetched != nil:
+		s.data = s.fetched
+	default:
+		s.data = NewDict(0)
+	}
+	s.fetched, s.miss = nil, false
+}
+
+// Key returns the session key, "" when there is none. After Load of a missing session it is the
+// requested key until the data is first used, as in Django.
+func (s *Session) Key() string { return s.key }
+
+// Accessed reports whether the session was read or written (Django's accessed).
+func (s *Session) Accessed() bool { return s.accessed }
+
+// Modified reports whether the session was changed and needs a Save (Django's modified).
+func (s *Session) Modified() bool { return s.modified }
+
+// MarkModified sets the modified flag, as request.session.modified = True.
+func (s *Session) MarkModified() { s.modified = true }
+
+// IsEmpty reports Django's is_empty(): no key and no data. A session with a key whose data was
+// never used is not empty, whether or not it exists; Django's middleware deletes the cookie
+// only of an empty session.
+func (s *Session) IsEmpty() bool {
+	if s.key != "" {
+		return false
+	}
+	return !s.loaded || s.data.Len() == 0
+}
+
+// Get returns the value under key (session.get(key)).
+func (s *Session) Get(key string) (any, bool) { return s.session().Get(key) }
+
+// String returns the value under key if it is a str.
+func (s *Session) String(key string) (string, bool) { return s.session().String(key) }
+
+// Int returns the value under key if it is an int that fits in an int64 (not a bool).
+func (s *Session) Int(key string) (int64, bool) { return s.session().Int(key) }
+
+// Bool returns the value under key if it is a bool.
+func (s *Session) Bool(key string) (bool, bool) { return s.session().Bool(key) }
+
+// Has reports whether key is in the session (key in session).
+func (s *Session) Has(key string) bool { return s.session().Has(key) }
+
+// Len returns the number of keys (len(session)).
+func (s *Session) Len() int { return s.session().Len() }
+
+// Keys returns the keys in order (session.keys()). Django's keys are str; a pickle written by
+// other code may hold keys of other types.
+func (s *Session) Keys() []any { return s.session().Keys() }
+
+// All iterates over the items in order (session.items()).
+func (s *Session) All() iter.Seq2[any, any] { return s.session().All() }
+
+// Data returns the session dict itself. Changing it does not set the modified flag: call
+// MarkModified.
+func (s *Session) Data() *Dict { return s.session() }
+
+// Set stores value under key (session[key] = value).
+func (s *Session) Set(key string, value any) {
+	s.session().Set(key, value)
+	s.modified = true
+}
+
+// Remove deletes key and reports whether it was there (del session[key], which raises KeyError
+// and leaves the session unmodified for a missing key).
+func (s *Session) Remove(key string) bool {
+	if !s.session().Delete(key) {
+		return false
+	}
+	s.modified = true
+	return true
+}
+
+// Pop removes key and returns its value (session.pop(key, None)). The session is modified only
+// if the key was there.
+func (s *Session) Pop(key string) (any, bool) {
+	d := s.session()
+	v, ok := d.Get(key)
+	if ok {
+		d.Delete(key)
+		s.modified = true
+	}
+	return v, ok
+}
+
+// SetDefault returns the value under key, storing value first if the key is missing
+// (session.setdefault(key, value)); only the insertion modifies the session.
+func (s *Session) SetDefault(key string, value any) any {
+	d := s.session()
+	if v, ok := d.Get(key); ok {
+		return v
+	}
+	d.Set(key, value)
+	s.modified = true
+	return value
+}
+
+// Update copies every item of d into the session (session.update(d)), marking it modified.
+// It fails, changing nothing, if d holds a key the session dict cannot hold.
+func (s *Session) Update(d *Dict) error {
+	dst := s.session()
+	tmp := dst.Clone()
+	for k, v := range d.All() {
+		if err := tmp.SetKey(k, v); err != nil {
+			return err
+		}
+	}
+	*dst = *tmp
+	s.modified = true
+	return nil
+}
+
+// Clear empties the session without loading it (session.clear()); the key is kept.
+func (s *Session) Clear() {
+	s.data = NewDict(0)
+	s.loaded = true
+	s.fetched, s.miss = nil, false
+	s.accessed = true
+	s.modified = true
+}
+
+// Django's test cookie (set_test_cookie and friends).
+const (
+	TestCookieName  = "testcookie"
+	TestCookieValue = "worked"
+)
+
+// SetTestCookie stores session["testcookie"] = "worked".
+func (s *Session) SetTestCookie() { s.Set(TestCookieName, TestCookieValue) }
+
+// TestCookieWorked reports whether session["testcookie"] is "worked".
+func (s *Session) TestCookieWorked() bool {
+	v, _ := s.String(TestCookieName)
+	return v == TestCookieValue
+}
+
+// DeleteTestCookie removes the test cookie entry.
+func (s *Session) DeleteTestCookie() { s.Remove(TestCookieName) }
+
+// ExpiryAge returns get_expiry_age(): the time left until the session expires, counted from
+// now, in whole seconds (floored, and negative once the expiry date is past). It is the cache
+// timeout of the next Save. It fails (matching ErrCorrupt) for a "_session_expiry" Django could
+// not use either: an unparsable date, a naive date with USE_TZ or an aware one without, an ISO
+// string for Django 3.2. Ages beyond about 292 years saturate.
+func (s *Session) ExpiryAge() (time.Duration, error) {
+	if s.store == nil {
+		return 0, errNoStore
+	}
+	v, _ := s.Get(ExpiryKey)
+	return s.store.expiryAge(v, s.store.now())
+}
+
+// ExpiryDate returns get_expiry_date(): the custom expiry date, or now plus the expiry age.
+// A naive date is read in TIME_ZONE.
+func (s *Session) ExpiryDate() (time.Time, error) {
+	if s.store == nil {
+		return time.Time{}, errNoStore
+	}
+	v, _ := s.Get(ExpiryKey)
+	return s.store.expiryDate(v, s.store.now())
+}
+
+// ExpireAtBrowserClose returns get_expire_at_browser_close(): SESSION_EXPIRE_AT_BROWSER_CLOSE
+// when there is no custom expiry, else whether it is 0.
+func (s *Session) ExpireAtBrowserClose() bool {
+	v, _ := s.Get(ExpiryKey)
+	switch x := v.(type) {
+	case nil:
+		return s.store != nil && s.store.cfg.SessionExpireAtBrowserClose
+	case int64, int, bool, float64, *big.Int:
+		return !pyTruthy(x)
+	}
+	return false
+}
+
+// SetExpirySeconds is set_expiry(n) for an int: the session expires n seconds after its last
+// save; 0 makes the cookie a browser-session cookie (the cache timeout is then the cookie age).
+func (s *Session) SetExpirySeconds(n int) { s.Set(ExpiryKey, int64(n)) }
+
+// SetExpiryAt is set_expiry(datetime): the session expires at t. The value is written as the
+// configured Django version stores it: an ISO string (4.2+) or a pickled datetime (3.2), in UTC
+// with USE_TZ, else as the naive wall clock in TIME_ZONE. t is cut to microseconds.
+func (s *Session) SetExpiryAt(t time.Time) {
+	if s.store == nil {
+		return
+	}
+	s.Set(ExpiryKey, s.store.expiryValue(t))
+}
+
+// SetExpiryIn is set_expiry(timedelta): the session expires at now + d.
+func (s *Session) SetExpiryIn(d time.Duration) {
+	if s.store == nil {
+		return
+	}
+	s.SetExpiryAt(s.store.cfg.Now().Truncate(time.Microsecond).Add(d.Truncate(time.Microsecond)))
+}
+
+// ClearExpiry is set_expiry(None): the session goes back to the global policy. The session is
+// modified only if it had a custom expiry.
+func (s *Session) ClearExpiry() { s.Remove(ExpiryKey) }
+
+// Save writes the session to the cache (Django's save()). A session without a key is created
+// under a new one (see Create). Otherwise Save updates the stored session, with the expiry age
+// as the timeout: like Django it first checks that the session still exists (GET), then SETs
+// it, or with [Config].AtomicSave does both in one REPLACE. A session deleted meanwhile is not
+// written back: Save returns ErrUpdate.
+func (s *Session) Save(ctx context.Context) error {
+	st := s.store
+	if st == nil {
+		return errNoStore
+	}
+	if err := st.writable(); err != nil {
+		return err
+	}
+	if s.key == "" {
+		return s.Create(ctx)
+	}
+	if err := ctx.Err(); err != nil {
+		return NewCacheError("get", st.CacheKey(s.key), err)
+	}
+	cacheKey := st.CacheKey(s.key)
+	if st.replacer != nil {
+		value, age, err := s.encode()
+		if err != nil {
+			return err
+		}
+		ok, err := st.replacer.Replace(ctx, cacheKey, value, age)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return ErrUpdate
+		}
+		return nil
+	}
+	// Django: cache.get(key) is None raises UpdateError. A value that is there but is not a
+	// session (ErrCorrupt) is not None: Django overwrites it.
+	if _, err := st.cache.Get(ctx, cacheKey); err != nil && !errors.Is(err, ErrCorrupt) {
+		if errors.Is(err, ErrNotFound) {
+			return ErrUpdate
+		}
+		return err
+	}
+	value, age, err := s.encode()
+	if err != nil {
+		return err
+	}
+	return st.cache.Set(ctx, cacheKey, value, age)
+}
+
+// encode returns the pickled session and its expiry age.
+func (s *Session) encode() ([]byte, time.Duration, error) {
+	d := s.session()
+	v, _ := d.Get(ExpiryKey)
+	age, err := s.store.expiryAge(v, s.store.now())
+	if err != nil {
+		return nil, 0, err
+	}
+	b, err := s.store.codec.Encode(d)
+	if err != nil {
+		return nil, 0, err
+	}
+	return b, age, nil
+}
+
+// Create saves the session under a new key (Django's create()): it draws random keys until one
+// is free and stores the current data with add, retrying on a collision, at most 10000 times;
+// then it fails with ErrCreate. A session whose data was never used is created empty, as in
+// Django. On success the session is modified; on failure its key is unchanged.
+func (s *Session) Create(ctx context.Context) error {
+	st := s.store
+	if st == nil {
+		return errNoStore
+	}
+	if err := st.writable(); err != nil {
+		return err
+	}
+	if !s.loaded {
+		// Django: save(must_create=True) uses _get_session(no_load=True).
+		s.data, s.loaded = NewDict(0), true
+		s.fetched, s.miss = nil, false
+	}
+	// The value does not depend on the key: encode it once (Django re-pickles on every try).
+	value, age, err := s.encode()
+	if err != nil {
+		return err
+	}
+	for range maxCreateTries {
+		if err := ctx.Err(); err != nil {
+			return NewCacheError("add", st.cfg.keyPrefix, err)
+		}
+		key, free, err := st.newKey(ctx)
+		if err != nil {
+			return err
+		}
+		if !free {
+			continue
+		}
+		ok, err := st.cache.Add(ctx, st.CacheKey(key), value, age)
+		if err != nil {
+			return err
+		}
+		if ok {
+			s.key = key
+			s.modified = true
+			return nil
+		}
+	}
+	return ErrCreate
+}
+
+// Delete removes the session from the cache (Django's delete()), keeping its key and data; a
+// later Save fails with ErrUpdate. A session without a key has nothing to delete.
+func (s *Session) Delete(ctx context.Context) error {
+	if s.store == nil {
+		return errNoStore
+	}
+	if s.key == "" {
+		return nil
+	}
+	return s.store.Delete(ctx, s.key)
+}
+
+// Flush empties the session, deletes it from the cache and drops its key (Django's flush(),
+// called by logout). The next Save creates a new session.
+func (s *Session) Flush(ctx context.Context) error {
+	if s.store == nil {
+		return errNoStore
+	}
+	if err := s.store.writable(); err != nil {
+		return err
+	}
+	s.Clear()
+	if err := s.Delete(ctx); err != nil {
+		return err
+	}
+	s.key = ""
+	return nil
+}
+
+// CycleKey moves the session's data to a new key and deletes the old one (Django's
+// cycle_key(), called by login against session fixation). If the new session cannot be
+// created, the key is unchanged.
+func (s *Session) CycleKey(ctx context.Context) error {
+	if s.store == nil {
+		return errNoStore
+	}
+	if err := s.store.writable(); err != nil {
+		return err
+	}
+	data := s.session()
+	old := s.key
+	if err := s.Create(ctx); err != nil {
+		return err
+	}
+	s.data = data
+	if old != "" {
+		return s.store.Delete(ctx, old)
+	}
+	return nil
+}
