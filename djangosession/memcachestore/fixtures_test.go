@@ -96,9 +96,10 @@ func TestLiveFixtures(t *testing.T) {
 					t.Errorf("%s: Go stored flags %d and %d bytes; Django stored flags %d and %d bytes (equal: %v)",
 						fc.Name, it.flags, len(it.value), *fc.Flags, len(raw), bytes.Equal(it.value, raw))
 				}
-				// Beyond 30 days the expiration is absolute and memcached's clock ticks once a
-				// second, so the TTL it reports may be one more than the age.
-				if it.ttl > fc.ExpiryAge+1 || it.ttl < fc.TTL-60 {
+				// Beyond 30 days the expiration is absolute. memcached converts it against its
+				// own coarse clock (it ticks once a second, relative to the process start), so
+				// the TTL it reports may exceed the age by a few seconds (2 seen in CI runs).
+				if it.ttl > fc.ExpiryAge+3 || it.ttl < fc.TTL-60 {
 					t.Errorf("%s: TTL %d after Go's Set; Django's save left %d", fc.Name, it.ttl, fc.TTL)
 				}
 			}
