@@ -1,0 +1,378 @@
+// Command demo shows a Go service and a Django app sharing one login over HTTP, with the
+// djangosession middleware (scripts/demo.sh runs it end to end).
+//
+//	demo serve -listen 127.0.0.1:0 -redis redis://127.0.0.1:16379/2 -secret-key KEY -user 1:alice:HASH
+//	demo drive -django http://127.0.0.1:8000 -go http://127.0.0.1:8001 -username alice -password wonderland
+//
+// serve runs the Go service: GET /go/whoami says who is logged in; POST /go/note (CSRF-checked
+// with the token of a Django form) stores a value and flashes a message; POST /go/logout logs
+// out. It reads the sessions Django keeps in Redis (SESSION_ENGINE cache, CSRF_USE_SESSIONS).
+// The user table is given with -user id:username:password_hash (in production, look the hash
+// up in Django's database with the djangosession/authdb package).
+//
+// drive plays a browser against both over real HTTP, prints each step, and exits non-zero at
+// the first step that fails.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"html"
+	"io"
+	"net"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"os"
+	"os/signal"
+	"regexp"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/djangobridge/bridge/djangosession"
+	"github.com/djangobridge/bridge/djangosession/redisstore"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprintln(stderr, "usage: demo serve|drive [flags]")
+		return 2
+	}
+	switch args[0] {
+	case "serve":
+		return serve(args[1:], stdout, stderr)
+	case "drive":
+		return drive(args[1:], stdout, stderr)
+	}
+	fmt.Fprintf(stderr, "demo: unknown command %q (want serve or drive)\n", args[0])
+	return 2
+}
+
+// userFlag collects -user id:username:password_hash.
+type userFlag struct {
+	mu    sync.Mutex
+	hash  map[string]string
+	names map[string]string
+}
+
+func (u *userFlag) String() string { return "" }
+
+func (u *userFlag) Set(v string) error {
+	parts := strings.SplitN(v, ":", 3)
+	if len(parts) != 3 || parts[0] == "" || parts[2] == "" {
+		return errors.New("want id:username:password_hash")
+	}
+	u.hash[parts[0]], u.names[parts[0]] = parts[2], parts[1]
+	return nil
+}
+
+func (u *userFlag) lookup(_ context.Context, id string) (string, error) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	h, ok := u.hash[id]
+	if !ok {
+		return "", djangosession.ErrNotFound
+	}
+	return h, nil
+}
+
+func serve(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	listen := fs.String("listen", "127.0.0.1:0", "address to listen on (loopback)")
+	redisURL := fs.String("redis", "redis://127.0.0.1:16379/2", "LOCATION of the Django cache alias SESSION_CACHE_ALIAS names")
+	secret := fs.String("secret-key", "", "Django's SECRET_KEY")
+	version := fs.String("django-version", "5.2", "the Django version of the app")
+	users := &userFlag{hash: map[string]string{}, names: map[string]string{}}
+	fs.Var(users, "user", "a user, id:username:password_hash (repeatable)")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	cache, err := redisstore.New(redisstore.Options{Location: []string{*redisURL}})
+	if err != nil {
+		fmt.Fprintln(stderr, "demo:", err)
+		return 1
+	}
+	defer cache.Close()
+	store, err := djangosession.NewStore(cache, djangosession.Config{DjangoVersion: *version})
+	if err != nil {
+		fmt.Fprintln(stderr, "demo:", err)
+		return 1
+	}
+	csrf := &djangosession.CSRF{}
+	auth := &djangosession.Auth{SecretKey: *secret, PasswordHash: users.lookup, CSRF: csrf}
+	mw := &djangosession.Middleware{Store: store}
+
+	logf := func(format string, a ...any) { fmt.Fprintf(stdout, "[go service] "+format+"\n", a...) }
+	session := func(w http.ResponseWriter, r *http.Request) (*djangosession.Session, djangosession.User, bool) {
+		s, err := djangosession.FromContext(r.Context())
+		if err != nil {
+			return nil, djangosession.User{}, false // the middleware answers 500
+		}
+		u, err := auth.GetUser(r.Context(), s)
+		if err != nil {
+			http.Error(w, "user lookup failed", http.StatusInternalServerError)
+			return nil, djangosession.User{}, false
+		}
+		return s, u, true
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /go/whoami", func(w http.ResponseWriter, r *http.Request) {
+		_, u, ok := session(w, r)
+		if !ok {
+			return
+		}
+		if !u.IsAuthenticated() {
+			logf("GET /go/whoami: anonymous")
+			fmt.Fprintln(w, "anonymous")
+			return
+		}
+		logf("GET /go/whoami: logged in as %s (id %s, backend %s)", users.names[u.ID], u.ID, u.Backend)
+		fmt.Fprintf(w, "%s %s\n", u.ID, users.names[u.ID])
+	})
+	mux.Handle("POST /go/note", csrf.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s, u, ok := session(w, r)
+		if !ok {
+			return
+		}
+		if !u.IsAuthenticated() {
+			http.Error(w, "log in first", http.StatusForbidden)
+			return
+		}
+		note := r.PostFormValue("note")
+		s.Set("go_note", note)
+		msg := fmt.Sprintf("Hello %s, from the Go service", users.names[u.ID])
+		if err := djangosession.AddMessage(s, djangosession.Message{Level: djangosession.MessageInfo, Message: msg}); err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		logf("POST /go/note: CSRF token accepted; set go_note=%q and flashed %q for %s", note, msg, users.names[u.ID])
+		fmt.Fprintln(w, "noted")
+	})))
+	mux.Handle("POST /go/logout", csrf.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s, u, ok := session(w, r)
+		if !ok {
+			return
+		}
+		if err := auth.Logout(r.Context(), s); err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		logf("POST /go/logout: %s logged out (session flushed)", users.names[u.ID])
+		fmt.Fprintln(w, "logged out")
+	})))
+
+	ln, err := net.Listen("tcp", *listen)
+	if err != nil {
+		fmt.Fprintln(stderr, "demo:", err)
+		return 1
+	}
+	fmt.Fprintf(stdout, "[go service] listening on http://%s\n", ln.Addr())
+	srv := &http.Server{Handler: mw.Handler(mux), ReadHeaderTimeout: 5 * time.Second}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	go func() {
+		<-ctx.Done()
+		shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(shutdown)
+	}()
+	if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		fmt.Fprintln(stderr, "demo:", err)
+		return 1
+	}
+	return 0
+}
+
+// browser is a cookie-keeping HTTP client that does not follow redirects.
+type browser struct {
+	c      *http.Client
+	stdout io.Writer
+	step   int
+}
+
+var tokenRE = regexp.MustCompile(`name="csrfmiddlewaretoken" value="([A-Za-z0-9]+)"`)
+
+func (b *browser) get(u string, cookie string) (int, string, error) {
+	req, err := http.NewRequest(http.MethodGet, u, nil)
+	if err != nil {
+		return 0, "", err
+	}
+	if cookie != "" {
+		req.Header.Set("Cookie", cookie)
+	}
+	return b.do(req)
+}
+
+func (b *browser) post(u string, form url.Values, header map[string]string) (int, string, error) {
+	req, err := http.NewRequest(http.MethodPost, u, strings.NewReader(form.Encode()))
+	if err != nil {
+		return 0, "", err
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	for k, v := range header {
+		req.Header.Set(k, v)
+	}
+	return b.do(req)
+}
+
+func (b *browser) do(req *http.Request) (int, string, error) {
+	resp, err := b.c.Do(req)
+	if err != nil {
+		return 0, "", err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	return resp.StatusCode, string(body), err
+}
+
+func (b *browser) say(format string, a ...any) {
+	b.step++
+	fmt.Fprintf(b.stdout, "step %d: "+format+"\n", append([]any{b.step}, a...)...)
+}
+
+// page pulls what Django's session page shows: the user, the messages, the session rows.
+func page(body string) (user string, messages, rows []string) {
+	if m := regexp.MustCompile(`<p>user: ([^<]*)</p>`).FindStringSubmatch(body); m != nil {
+		user = html.UnescapeString(m[1])
+	}
+	for _, m := range regexp.MustCompile(`<li>([^<]*)</li>`).FindAllStringSubmatch(body, -1) {
+		messages = append(messages, html.UnescapeString(m[1]))
+	}
+	for _, m := range regexp.MustCompile(`<tr><td>([^<]*)</td><td>([^<]*)</td></tr>`).FindAllStringSubmatch(body, -1) {
+		rows = append(rows, html.UnescapeString(m[1])+" = "+html.UnescapeString(m[2]))
+	}
+	return user, messages, rows
+}
+
+func drive(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("drive", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	djangoURL := fs.String("django", "http://127.0.0.1:8000", "the Django app")
+	goURL := fs.String("go", "http://127.0.0.1:8001", "the Go service")
+	username := fs.String("username", "alice", "Django user")
+	password := fs.String("password", "wonderland", "their password")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	jar, _ := cookiejar.New(nil) // cookies are per host, not per port: both servers share them
+	b := &browser{
+		c: &http.Client{Jar: jar, Timeout: 10 * time.Second,
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }},
+		stdout: stdout,
+	}
+	fail := func(format string, a ...any) int {
+		fmt.Fprintf(stderr, "demo: FAILED at step %d: "+format+"\n", append([]any{b.step + 1}, a...)...)
+		return 1
+	}
+	sessionCookie := func() string {
+		u, _ := url.Parse(*djangoURL)
+		for _, c := range jar.Cookies(u) {
+			if c.Name == "sessionid" {
+				return c.Value
+			}
+		}
+		return ""
+	}
+	djangoToken := func() (string, error) {
+		code, body, err := b.get(*djangoURL+"/", "")
+		if err != nil || code != 200 {
+			return "", fmt.Errorf("GET / = %d %v", code, err)
+		}
+		m := tokenRE.FindStringSubmatch(body)
+		if m == nil {
+			return "", errors.New("no csrfmiddlewaretoken on the page")
+		}
+		return m[1], nil
+	}
+
+	// 1. Django's login form.
+	code, body, err := b.get(*djangoURL+"/login/", "")
+	m := tokenRE.FindStringSubmatch(body)
+	if err != nil || code != 200 || m == nil {
+		return fail("GET %s/login/ = %d, %v (token found: %v)", *djangoURL, code, err, m != nil)
+	}
+	b.say("Django  GET /login/ -> 200, CSRF token from the form (%d chars, CSRF_USE_SESSIONS: the secret is in the session)", len(m[1]))
+
+	// 2. Log in through the form.
+	code, _, err = b.post(*djangoURL+"/login/", url.Values{"csrfmiddlewaretoken": {m[1]}, "username": {*username}, "password": {*password}}, nil)
+	if err != nil || code != http.StatusFound || sessionCookie() == "" {
+		return fail("POST /login/ = %d, %v, session cookie %q", code, err, sessionCookie())
+	}
+	djKey := sessionCookie()
+	b.say("Django  POST /login/ -> 302, logged in as %s; sessionid=%s… (a session in Redis)", *username, djKey[:8])
+
+	// 3. The Go service sees the user.
+	code, body, err = b.get(*goURL+"/go/whoami", "")
+	if err != nil || code != 200 || !strings.Contains(body, " "+*username) {
+		return fail("GET /go/whoami = %d %q %v", code, body, err)
+	}
+	b.say("Go      GET /go/whoami -> %s", strings.TrimSpace(body))
+
+	// 4. Go stores a value and a message, accepting the CSRF token of a page Django rendered.
+	tok, err := djangoToken()
+	if err != nil {
+		return fail("%v", err)
+	}
+	code, body, err = b.post(*goURL+"/go/note", url.Values{"note": {"written by Go"}}, map[string]string{"X-CSRFToken": tok})
+	if err != nil || code != 200 {
+		return fail("POST /go/note = %d %q %v", code, body, err)
+	}
+	code, _, _ = b.post(*goURL+"/go/note", url.Values{"note": {"forged"}}, map[string]string{"X-CSRFToken": strings.Repeat("a", 64)})
+	if code != http.StatusForbidden {
+		return fail("POST /go/note with a forged token = %d, want 403", code)
+	}
+	b.say("Go      POST /go/note (X-CSRFToken from Django's page) -> 200; with a forged token -> 403")
+
+	// 5. Django's page shows them.
+	code, body, err = b.get(*djangoURL+"/", "")
+	user, msgs, rows := page(body)
+	if err != nil || code != 200 || user != *username {
+		return fail("GET / = %d, user %q, %v", code, user, err)
+	}
+	hasMsg, hasNote := false, false
+	for _, msg := range msgs {
+		hasMsg = hasMsg || strings.Contains(msg, "from the Go service")
+	}
+	for _, r := range rows {
+		hasNote = hasNote || r == "go_note = 'written by Go'"
+	}
+	if !hasMsg || !hasNote {
+		return fail("Django's page: messages %q, session %q", msgs, rows)
+	}
+	b.say("Django  GET / -> user: %s; messages: %q; session has go_note = 'written by Go'", user, msgs)
+
+	// 6. Log out from Go.
+	tok, err = djangoToken()
+	if err != nil {
+		return fail("%v", err)
+	}
+	code, body, err = b.post(*goURL+"/go/logout", nil, map[string]string{"X-CSRFToken": tok})
+	if err != nil || code != 200 || sessionCookie() != "" {
+		return fail("POST /go/logout = %d %q %v, cookie %q", code, body, err, sessionCookie())
+	}
+	b.say("Go      POST /go/logout -> 200, the session cookie is deleted")
+
+	// 7. Django: logged out, even for a replayed copy of the old cookie.
+	code, body, err = b.get(*djangoURL+"/", "")
+	user, _, _ = page(body)
+	if err != nil || code != 200 || user != "(anonymous)" {
+		return fail("GET / after logout = %d, user %q, %v", code, user, err)
+	}
+	code, body, err = (&browser{c: &http.Client{Timeout: 10 * time.Second}}).get(*djangoURL+"/", "sessionid="+djKey)
+	user, _, _ = page(body)
+	if err != nil || code != 200 || user != "(anonymous)" {
+		return fail("GET / with the old cookie = %d, user %q, %v", code, user, err)
+	}
+	b.say("Django  GET / -> user: %s (also with the old sessionid replayed: the session is gone)", user)
+	fmt.Fprintln(stdout, "demo: all steps passed")
+	return 0
+}

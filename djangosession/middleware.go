@@ -1,0 +1,482 @@
+package djangosession
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Django's session cookie defaults (global_settings.py, the same in every supported version).
+const (
+	DefaultSessionCookieName = "sessionid"
+	DefaultSessionCookiePath = "/"
+)
+
+// Middleware is django.contrib.sessions.middleware.SessionMiddleware for net/http: it reads the
+// session cookie, gives the handler the session through [FromContext], and after the handler
+// saves the session and sets or deletes the cookie exactly as Django's process_response does, so
+// that a Go handler and a Django view behind the same domain share one session.
+//
+// The fields are Django's SESSION_COOKIE_* settings; the zero value of each is Django's default.
+// SESSION_COOKIE_AGE, SESSION_EXPIRE_AT_BROWSER_CLOSE and the Django version come from the
+// Store's [Config]. Store is required. A Middleware must not be changed after its first use; it is
+// safe for concurrent use.
+//
+// The session is loaded on the first call of FromContext, not before: a request whose handler
+// never uses the session does not touch the cache (unless SessionSaveEveryRequest is set). The
+// session is saved, and the cookie written, when the handler writes the response header (its
+// first Write, WriteHeader or Flush), or when it returns without writing; changes made to the
+// session after that point are not saved.
+//
+// Errors: a cookie that names no session, a forged or malformed cookie, a key shorter than
+// Django accepts and a cache value that is not a session all give a new empty session, as in
+// Django. A cache that cannot be reached is never taken for "no session": the response is
+// replaced by ErrorFunc's (by default 500), and nothing is saved. A session deleted during the
+// request (Django's SessionInterrupted) gives ErrorFunc an error matching [ErrUpdate] (by
+// default 400).
+type Middleware struct {
+	// Store loads and saves the sessions (required).
+	Store *Store
+
+	// SessionCookieName is SESSION_COOKIE_NAME (Django default: "sessionid").
+	SessionCookieName string
+
+	// SessionCookieDomain is SESSION_COOKIE_DOMAIN (Django default: None, no Domain attribute).
+	SessionCookieDomain string
+
+	// SessionCookiePath is SESSION_COOKIE_PATH (Django default: "/").
+	SessionCookiePath string
+
+	// SessionCookieSecure is SESSION_COOKIE_SECURE (Django default: False).
+	SessionCookieSecure bool
+
+	// DisableSessionCookieHTTPOnly is the inverse of SESSION_COOKIE_HTTPONLY (Django default:
+	// True): set it for SESSION_COOKIE_HTTPONLY = False.
+	DisableSessionCookieHTTPOnly bool
+
+	// SessionCookieSameSite is SESSION_COOKIE_SAMESITE (Django default: "Lax"). Zero means
+	// http.SameSiteLaxMode; http.SameSiteDefaultMode is Django's None (no SameSite attribute).
+	SessionCookieSameSite http.SameSite
+
+	// SessionSaveEveryRequest is SESSION_SAVE_EVERY_REQUEST (Django default: False).
+	SessionSaveEveryRequest bool
+
+	// ErrorFunc writes the response when the session cannot be loaded or saved: err matches
+	// ErrUpdate when the session was deleted during the request (Django answers 400,
+	// SessionInterrupted), and is a cache or codec error otherwise (Django answers 500). Nil
+	// means [DefaultErrorFunc]. It is called before anything of the handler's response has
+	// been sent; what the handler writes afterwards is discarded.
+	ErrorFunc func(w http.ResponseWriter, r *http.Request, err error)
+}
+
+// DefaultErrorFunc answers 400 Bad Request for an error matching ErrUpdate (Django's
+// SessionInterrupted is a BadRequest) and 500 Internal Server Error otherwise, with Django's
+// plain bodies. It does not reveal the error.
+func DefaultErrorFunc(w http.ResponseWriter, r *http.Request, err error) {
+	w.Header().Set("Content-Type", "text/html")
+	if errors.Is(err, ErrUpdate) {
+		w.WriteHeader(http.StatusBadRequest)
+		_, _ = w.Write([]byte("<h1>Bad Request (400)</h1>"))
+		return
+	}
+	w.WriteHeader(http.StatusInternalServerError)
+	_, _ = w.Write([]byte("<h1>Server Error (500)</h1>"))
+}
+
+// ErrNoSession is returned by FromContext for a context that did not come through
+// [Middleware.Handler].
+var ErrNoSession = errors.New("djangosession: no session in the context (is the handler wrapped by Middleware.Handler?)")
+
+// errResponseReplaced is returned by Write after the middleware answered with ErrorFunc.
+var errResponseReplaced = errors.New("djangosession: the response was replaced because the session could not be loaded or saved")
+
+type ctxKey struct{}
+
+// requestState is the per-request session state the context carries.
+type requestState struct {
+	m             *Middleware
+	cookiePresent bool
+	cookieKey     string
+
+	mu      sync.Mutex
+	sess    *Session
+	loadErr error
+	loaded  bool
+}
+
+// load is FromContext's lazy load.
+func (rs *requestState) load(ctx context.Context) (*Session, error) {
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	if !rs.loaded {
+		rs.loaded = true
+		if !rs.cookiePresent {
+			rs.sess = rs.m.Store.New()
+		} else {
+			rs.sess, rs.loadErr = rs.m.Store.Load(ctx, rs.cookieKey)
+		}
+	}
+	return rs.sess, rs.loadErr
+}
+
+// FromContext returns the session of the request whose context is ctx, loading it on the first
+// call. It fails with ErrNoSession outside [Middleware.Handler], and with the cache's error when
+// the session cannot be loaded; the middleware then answers the request with its ErrorFunc, so
+// the handler should just return.
+func FromContext(ctx context.Context) (*Session, error) {
+	rs, _ := ctx.Value(ctxKey{}).(*requestState)
+	if rs == nil {
+		return nil, ErrNoSession
+	}
+	return rs.load(ctx)
+}
+
+// Handler returns next wrapped by the session middleware. It panics if m.Store is nil, a
+// programming error found at start-up.
+func (m *Middleware) Handler(next http.Handler) http.Handler {
+	if m.Store == nil {
+		panic("djangosession: Middleware.Store is nil")
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rs := &requestState{m: m}
+		rs.cookieKey, rs.cookiePresent = requestCookie(r, m.cookieName())
+		sw := &responseWriter{ResponseWriter: w, r: r, rs: rs}
+		r = r.WithContext(context.WithValue(r.Context(), ctxKey{}, rs))
+		sw.r = r
+		next.ServeHTTP(sw, r)
+		if !sw.committed {
+			sw.commit(http.StatusOK)
+		}
+	})
+}
+
+func (m *Middleware) cookieName() string {
+	if m.SessionCookieName == "" {
+		return DefaultSessionCookieName
+	}
+	return m.SessionCookieName
+}
+
+func (m *Middleware) cookiePath() string {
+	if m.SessionCookiePath == "" {
+		return DefaultSessionCookiePath
+	}
+	return m.SessionCookiePath
+}
+
+// sameSite is the SameSite attribute value, "" for none.
+func (m *Middleware) sameSite() string {
+	switch m.SessionCookieSameSite {
+	case 0, http.SameSiteLaxMode:
+		return "Lax"
+	case http.SameSiteStrictMode:
+		return "Strict"
+	case http.SameSiteNoneMode:
+		return "None"
+	}
+	return ""
+}
+
+func (m *Middleware) errorFunc() func(http.ResponseWriter, *http.Request, error) {
+	if m.ErrorFunc != nil {
+		return m.ErrorFunc
+	}
+	return DefaultErrorFunc
+}
+
+// responseWriter commits the session before the first byte of the response.
+type responseWriter struct {
+	http.ResponseWriter
+	r         *http.Request
+	rs        *requestState
+	committed bool
+	replaced  bool
+}
+
+// Unwrap returns the wrapped ResponseWriter, for http.ResponseController.
+func (w *responseWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// WriteHeader saves the session and sets the cookie, then sends the header. Informational
+// (1xx) headers other than 101 pass through without a commit.
+func (w *responseWriter) WriteHeader(code int) {
+	if !w.committed && (code < 100 || code > 199 || code == http.StatusSwitchingProtocols) {
+		w.commit(code)
+	}
+	if w.replaced {
+		return
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+// Write commits the session (status 200 unless WriteHeader was called) and writes b.
+func (w *responseWriter) Write(b []byte) (int, error) {
+	if !w.committed {
+		w.WriteHeader(http.StatusOK)
+	}
+	if w.replaced {
+		return 0, errResponseReplaced
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// Flush commits the session and flushes the response, through http.ResponseController.
+func (w *responseWriter) Flush() { _ = w.FlushError() }
+
+// FlushError is Flush that reports the error of the wrapped writer.
+func (w *responseWriter) FlushError() error {
+	if !w.committed {
+		w.WriteHeader(http.StatusOK)
+	}
+	if w.replaced {
+		return errResponseReplaced
+	}
+	return http.NewResponseController(w.ResponseWriter).Flush()
+}
+
+// Hijack hands the connection to the handler, through http.ResponseController. The session
+// is not saved and no cookie is set.
+func (w *responseWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	w.committed = true
+	return http.NewResponseController(w.ResponseWriter).Hijack()
+}
+
+// replace answers with ErrorFunc instead of the handler's response.
+func (w *responseWriter) replace(err error) {
+	w.replaced = true
+	h := w.ResponseWriter.Header()
+	for k := range h {
+		delete(h, k)
+	}
+	w.rs.m.errorFunc()(w.ResponseWriter, w.r, err)
+}
+
+// commit is SessionMiddleware.process_response for a response with the given status.
+func (w *responseWriter) commit(status int) {
+	w.committed = true
+	rs, m := w.rs, w.rs.m
+	rs.mu.Lock()
+	loaded, loadErr, s := rs.loaded, rs.loadErr, rs.sess
+	rs.mu.Unlock()
+	if loaded && loadErr != nil {
+		w.replace(loadErr)
+		return
+	}
+	accessed, modified := false, false
+	var empty bool
+	if s != nil {
+		accessed, modified, empty = s.Accessed(), s.Modified(), s.IsEmpty()
+	} else {
+		// A SessionStore(cookie) never used: Django drops a key it does not accept at once.
+		empty = !rs.cookiePresent || !ValidSessionKey(rs.cookieKey)
+	}
+	h := w.ResponseWriter.Header()
+	vary := false
+	if rs.cookiePresent && empty {
+		h.Add("Set-Cookie", deleteCookieHeader(m.cookieName(), m.cookiePath(), m.SessionCookieDomain, m.sameSite()))
+		vary = true
+	} else {
+		vary = accessed
+		if (modified || m.SessionSaveEveryRequest) && !empty {
+			ctx := context.WithoutCancel(w.r.Context())
+			if s == nil {
+				var err error
+				if s, err = rs.load(ctx); err != nil {
+					w.replace(err)
+					return
+				}
+			}
+			st := m.Store
+			var maxAge *int64
+			expires := ""
+			if !s.ExpireAtBrowserClose() {
+				age, err := s.ExpiryAge()
+				if err != nil {
+					w.replace(err)
+					return
+				}
+				secs := int64(age / time.Second)
+				maxAge = &secs
+				expires = httpDate(st.cfg.Now().Unix() + secs)
+			}
+			skip := status >= 500
+			if st.cfg.version == 0 { // 3.2: "if response.status_code != 500"
+				skip = status == 500
+			}
+			if !skip {
+				if err := s.Save(ctx); err != nil {
+					w.replace(err)
+					return
+				}
+				h.Add("Set-Cookie", setCookieHeader(m.cookieName(), s.Key(), maxAge, expires,
+					m.SessionCookieDomain, m.cookiePath(), m.SessionCookieSecure, !m.DisableSessionCookieHTTPOnly, m.sameSite()))
+				if st.cfg.version >= 2 { // 5.2.14+, 6.0.5+, 6.1: vary whenever the cookie is set
+					vary = true
+				}
+			}
+		}
+	}
+	if vary {
+		patchVaryCookie(h)
+	}
+}
+
+// requestCookie is request.COOKIES.get(name) with Django's parse_cookie: the Cookie headers
+// split on ";", each chunk on its first "=", both sides stripped, the value unquoted as
+// Python's http.cookies does; a later chunk wins. Go's own parser drops values Django keeps.
+func requestCookie(r *http.Request, name string) (string, bool) {
+	value, found := "", false
+	for _, line := range r.Header.Values("Cookie") {
+		for chunk := range strings.SplitSeq(line, ";") {
+			k, v, ok := strings.Cut(chunk, "=")
+			if !ok {
+				k, v = "", chunk
+			}
+			k, v = pyStrip(k), pyStrip(v)
+			if (k != "" || v != "") && k == name {
+				value, found = pyCookieUnquote(v), true
+			}
+		}
+	}
+	return value, found
+}
+
+// pyStrip is str.strip() for the ASCII whitespace that matters in a header.
+func pyStrip(s string) string { return strings.Trim(s, " \t\n\r\v\f") }
+
+// pyCookieUnquote is http.cookies._unquote: a value in double quotes loses them, and its
+// backslash escapes (\ooo octal, \c) are undone.
+func pyCookieUnquote(s string) string {
+	if len(s) < 2 || s[0] != '"' || s[len(s)-1] != '"' {
+		return s
+	}
+	s = s[1 : len(s)-1]
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c != '\\' || i+1 >= len(s) {
+			b.WriteByte(c)
+			continue
+		}
+		if i+3 < len(s) && s[i+1] >= '0' && s[i+1] <= '3' && isOctal(s[i+2]) && isOctal(s[i+3]) {
+			n := (s[i+1]-'0')*64 + (s[i+2]-'0')*8 + (s[i+3] - '0')
+			b.WriteRune(rune(n))
+			i += 3
+			continue
+		}
+		b.WriteByte(s[i+1])
+		i++
+	}
+	return b.String()
+}
+
+func isOctal(c byte) bool { return c >= '0' && c <= '7' }
+
+// httpDate is django.utils.http.http_date: "Wdy, DD Mon YYYY HH:MM:SS GMT".
+func httpDate(unix int64) string {
+	return time.Unix(unix, 0).UTC().Format(http.TimeFormat)
+}
+
+// setCookieHeader renders a Set-Cookie value as Django's HttpResponse.set_cookie does through
+// Python's Morsel.OutputString: the attributes sorted by their lower-case names.
+func setCookieHeader(name, value string, maxAge *int64, expires, domain, path string, secure, httpOnly bool, sameSite string) string {
+	var b strings.Builder
+	b.WriteString(name)
+	b.WriteByte('=')
+	b.WriteString(pyCookieQuote(value))
+	if domain != "" {
+		b.WriteString("; Domain=")
+		b.WriteString(domain)
+	}
+	if expires != "" {
+		b.WriteString("; expires=")
+		b.WriteString(expires)
+	}
+	if httpOnly {
+		b.WriteString("; HttpOnly")
+	}
+	if maxAge != nil {
+		b.WriteString("; Max-Age=")
+		b.WriteString(strconv.FormatInt(*maxAge, 10))
+	}
+	if path != "" {
+		b.WriteString("; Path=")
+		b.WriteString(path)
+	}
+	if sameSite != "" {
+		b.WriteString("; SameSite=")
+		b.WriteString(sameSite)
+	}
+	if secure {
+		b.WriteString("; Secure")
+	}
+	return b.String()
+}
+
+// deleteCookieHeader is HttpResponse.delete_cookie(name, path, domain, samesite).
+func deleteCookieHeader(name, path, domain, sameSite string) string {
+	secure := strings.HasPrefix(name, "__Secure-") || strings.HasPrefix(name, "__Host-") || strings.EqualFold(sameSite, "none")
+	zero := int64(0)
+	return setCookieHeader(name, "", &zero, "Thu, 01 Jan 1970 00:00:00 GMT", domain, path, secure, false, sameSite)
+}
+
+// pyCookieQuote is http.cookies._quote: a value made only of legal characters stays as it is;
+// any other (the empty string included) is put in double quotes with escapes.
+func pyCookieQuote(s string) string {
+	legal := s != ""
+	for i := 0; i < len(s) && legal; i++ {
+		legal = isLegalCookieChar(s[i])
+	}
+	if legal {
+		return s
+	}
+	var b strings.Builder
+	b.WriteByte('"')
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == '"' || c == '\\':
+			b.WriteByte('\\')
+			b.WriteByte(c)
+		case c < 0x20 || c >= 0x7f || c == ',' || c == ';':
+			b.WriteString("\\" + strconv.FormatInt(int64(c)/64, 8) + strconv.FormatInt(int64(c)/8%8, 8) + strconv.FormatInt(int64(c)%8, 8))
+		default:
+			b.WriteByte(c)
+		}
+	}
+	b.WriteByte('"')
+	return b.String()
+}
+
+// isLegalCookieChar is http.cookies._LegalChars: ASCII letters, digits and !#$%&'*+-.^_`|~:
+func isLegalCookieChar(c byte) bool {
+	switch {
+	case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
+		return true
+	}
+	return strings.IndexByte("!#$%&'*+-.^_`|~:", c) >= 0
+}
+
+// patchVaryCookie is patch_vary_headers(response, ("Cookie",)): Cookie is added to the Vary
+// header unless it is there or the header is "*"; the values end up in one header.
+func patchVaryCookie(h http.Header) {
+	var fields []string
+	for _, v := range h.Values("Vary") {
+		for f := range strings.SplitSeq(v, ",") {
+			if f = strings.TrimSpace(f); f != "" {
+				fields = append(fields, f)
+			}
+		}
+	}
+	for _, f := range fields {
+		if f == "*" || strings.EqualFold(f, "Cookie") {
+			return
+		}
+	}
+	h.Set("Vary", strings.Join(append(fields, "Cookie"), ", "))
+}

@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# The quick-start demo: a Django app and a Go service share one login over HTTP.
+#
+#   scripts/demo.sh
+#
+# On a fresh machine it makes the Django venvs (compat_test/setup.sh; the first run takes a few
+# minutes) and starts Redis + memcached on loopback (scripts/servers-start.sh). Then it starts:
+#   - the Django project of compat_test/djproject (Django 5.2, runserver on 127.0.0.1, a fresh
+#     SQLite database with the user alice/wonderland, SESSION_ENGINE cache on the "redis" alias
+#     in Redis db 3, CSRF_USE_SESSIONS = True);
+#   - the Go service of cmd/demo (djangosession middleware, auth, CSRF, messages);
+# and drives both over HTTP like a browser (cmd/demo drive): log in with Django's form, ask Go
+# who is logged in, let Go store a value and flash a message, see them on Django's page, log out
+# from Go, see Django treat the user as logged out. Every step is printed; the script exits
+# non-zero if one fails, and stops everything it started (servers only if it started them).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/djangobridge-demo.XXXXXX")
+PIDS=()
+STARTED_SERVERS=0
+
+cleanup() {
+  local code=$?
+  for pid in "${PIDS[@]}"; do
+    kill "$pid" 2>/dev/null || true
+  done
+  for pid in "${PIDS[@]}"; do
+    for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$pid" 2>/dev/null || true
+  done
+  if [ "$STARTED_SERVERS" = 1 ]; then
+    scripts/servers-stop.sh || true
+  fi
+  if [ "$code" != 0 ]; then
+    for f in "$TMP"/*.log; do
+      [ -f "$f" ] || continue
+      echo "--- last lines of $(basename "$f"):" >&2
+      tail -n 15 "$f" >&2
+    done
+  fi
+  rm -rf "$TMP"
+  exit "$code"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+say() { printf '\n== %s\n' "$*"; }
+
+say "Django venvs (compat_test/setup.sh)"
+timeout 1800 bash compat_test/setup.sh
+PY="${DJANGOBRIDGE_VENVS:-$ROOT/compat_test/.venvs}/django-5.2/bin/python"
+[ -x "$PY" ] || { echo "demo: $PY missing after compat_test/setup.sh" >&2; exit 1; }
+
+say "Redis and memcached on loopback (scripts/servers-start.sh)"
+if ! { [ -f .run/redis.pid ] && kill -0 "$(cat .run/redis.pid)" 2>/dev/null; }; then
+  STARTED_SERVERS=1
+fi
+timeout 300 scripts/servers-start.sh
+# shellcheck disable=SC1091
+source .run/servers.env
+
+free_port() { "$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+DJANGO_PORT=$(free_port)
+GO_PORT=$(free_port)
+SECRET="demo-$("$PY" -c 'import secrets; print(secrets.token_urlsafe(24))')"
+export DJANGO_SETTINGS_MODULE=djproject.settings
+export DJANGOBRIDGE_SECRET_KEY="$SECRET"
+export DJANGOBRIDGE_SESSION_ENGINE=cache
+export DJANGOBRIDGE_SESSION_CACHE_ALIAS=redis
+export DJANGOBRIDGE_CSRF_USE_SESSIONS=1
+export DJANGOBRIDGE_REDIS_DB=3
+export DJANGOBRIDGE_SQLITE="$TMP/db.sqlite3"
+MANAGE=(timeout 120 "$PY" compat_test/djproject/manage.py)
+
+say "Django 5.2: migrate (seeds alice) and runserver on 127.0.0.1:$DJANGO_PORT"
+"${MANAGE[@]}" migrate -v 0
+# The Go service's user table: alice's id and password hash, read from Django's database. The
+# seeded hash has a short fixed salt, which Django re-hashes at the first login (must_update);
+# set_password gives it a fresh salt first, so that the hash the Go service holds stays valid.
+# (A real service reads the hash from the database on each request: djangosession/authdb.)
+USER_ARG=$("${MANAGE[@]}" shell -c \
+  "from django.contrib.auth.models import User; u = User.objects.get(username='alice'); u.set_password('wonderland'); u.save(); print(f'USER={u.pk}:{u.username}:{u.password}')" |
+  sed -n 's/^USER=//p')
+"$PY" compat_test/djproject/manage.py runserver "127.0.0.1:$DJANGO_PORT" --noreload >"$TMP/django.log" 2>&1 &
+PIDS+=($!)
+
+say "Go service (cmd/demo serve) on 127.0.0.1:$GO_PORT"
+timeout 600 go build -o "$TMP/demo" ./cmd/demo
+"$TMP/demo" serve -listen "127.0.0.1:$GO_PORT" -redis "redis://$DJANGOBRIDGE_REDIS/3" \
+  -secret-key "$SECRET" -django-version 5.2 -user "$USER_ARG" 2>"$TMP/go.log" &
+PIDS+=($!)
+
+wait_http() { # name port
+  for _ in $(seq 1 300); do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$2") 2>/dev/null; then return 0; fi
+    sleep 0.1
+  done
+  echo "demo: $1 does not answer on 127.0.0.1:$2" >&2
+  return 1
+}
+wait_http Django "$DJANGO_PORT"
+wait_http "the Go service" "$GO_PORT"
+
+say "Driving both over HTTP (cmd/demo drive)"
+timeout 60 "$TMP/demo" drive -django "http://127.0.0.1:$DJANGO_PORT" -go "http://127.0.0.1:$GO_PORT" \
+  -username alice -password wonderland
