@@ -2,9 +2,23 @@
 # The whole test suite, as the README's quick start runs it: makes the per-Django virtualenvs
 # (compat_test/setup.sh), starts Redis and memcached on loopback (scripts/servers-start.sh), runs
 # every Go test with the race detector and the live tests on, across every Django version, then
-# stops the servers it started. Extra arguments go to `go test` (e.g. -run TestX).
+# stops the servers it started. The summary at the end counts tests per Django version and lists
+# every skipped test; the last line is "N passed, N failed, N skipped".
+#
+#   scripts/test.sh                 # everything (what CI runs)
+#   scripts/test.sh --short         # no servers, no Python: unit and fixture tests only; lists
+#                                   # the live tests it left out
+#   scripts/test.sh -run TestX      # extra arguments go to `go test`
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+summary() { python3 scripts/gotest-summary.py; }
+
+if [ "${1:-}" = "--short" ]; then
+  shift
+  go test -short -count=1 -json "$@" ./... 2>&1 | summary
+  exit
+fi
 
 bash compat_test/setup.sh
 started_here=0
@@ -15,4 +29,4 @@ if [ "$started_here" = 1 ] && [ -z "${KEEP_SERVERS:-}" ]; then
 fi
 
 export DJANGOBRIDGE_VENVS=${DJANGOBRIDGE_VENVS:-$PWD/compat_test/.venvs}
-go test -race -count=1 -timeout 30m "$@" ./...
+go test -race -count=1 -timeout 30m -json "$@" ./... 2>&1 | summary
