@@ -46,9 +46,6 @@ type decoder struct {
 	dicts    []Dict     // a slab the decoder's dicts are carved from
 	items    []dictItem // a slab dict items are carved from
 	stackHW  int        // the most values the stack held
-	strs     []string   // slabs the boxed str, int and float values point into (pickle_box.go)
-	ints     []int64
-	floats   []float64
 }
 
 // Decode decodes one pickle, of any protocol from 0 to 5, into the Go value model described in
@@ -200,13 +197,13 @@ func (d *decoder) step() error {
 		if err != nil {
 			return err
 		}
-		return d.pushValue(d.boxInt(int64(n)))
+		return d.pushValue(int64(n))
 	case opBinInt:
 		n, err := d.readUint(4)
 		if err != nil {
 			return err
 		}
-		return d.pushValue(d.boxInt(int64(int32(uint32(n)))))
+		return d.pushValue(int64(int32(uint32(n))))
 	case opLong1:
 		n, err := d.readByte()
 		if err != nil {
@@ -253,7 +250,7 @@ func (d *decoder) step() error {
 		if err != nil {
 			return err
 		}
-		return d.pushValue(d.boxFloat(math.Float64frombits(binary.BigEndian.Uint64(n))))
+		return d.pushValue(math.Float64frombits(binary.BigEndian.Uint64(n)))
 	case opFloat:
 		line, err := d.readLine()
 		if err != nil {
@@ -274,7 +271,7 @@ func (d *decoder) step() error {
 		if !utf8.Valid(b) && !validSurrogatePass(b) {
 			return errPickle("str is not valid UTF-8")
 		}
-		return d.pushValue(d.boxStr(d.str(b)))
+		return d.pushValue(d.str(b))
 	case opShortBinString, opBinString:
 		b, err := d.readSized(d.op)
 		if err != nil {

@@ -406,10 +406,10 @@ func TestZoneInfoOffsets(t *testing.T) {
 	}
 }
 
-// TestBoxedValuesSurviveGC decodes values whose strs, ints and floats the decoder boxes in
-// slabs (pickle_box.go), collects garbage several times with other allocations in between,
-// and checks every value is intact and behaves as an ordinary boxed value.
-func TestBoxedValuesSurviveGC(t *testing.T) {
+// TestDecodedValuesSurviveGC decodes values whose strs point into the decoder's private copy of
+// the input (pickle_decode.go, decoder.str), collects garbage several times with other
+// allocations in between, and checks every value is intact and behaves as an ordinary value.
+func TestDecodedValuesSurviveGC(t *testing.T) {
 	want := []any{"first", int64(-5), int64(70000), 2.5, "second", strings.Repeat("x", 300)}
 	p, err := MarshalPickle(want, 5)
 	if err != nil {
@@ -434,7 +434,7 @@ func TestBoxedValuesSurviveGC(t *testing.T) {
 	}
 	s, ok := got[0].(string)
 	if !ok || s != "first" || got[0] != any("first") || got[2] != any(int64(70000)) || got[3] != any(2.5) {
-		t.Fatalf("boxed values do not behave as ordinary ones: %#v", got)
+		t.Fatalf("decoded values do not behave as ordinary ones: %#v", got)
 	}
 	m := map[any]int{got[4]: 1}
 	if m["second"] != 1 {
