@@ -3,6 +3,40 @@
 // signed values of django.core.signing, the db/cached_db session_data string and the
 // signed_cookies cookie value.
 //
+// # Django names in Go
+//
+// The Go API keeps Django's verbs. Every call that talks to a server takes a context.Context.
+//
+//	Django                                         Go
+//	SessionStore(key) + first access               Store.Load
+//	SessionStore()                                 Store.New
+//	session.save() / create() / delete()           Session.Save / Create / Delete
+//	session.flush() / cycle_key()                  Session.Flush / CycleKey
+//	session[k], .get, del session[k], .pop         Session.Get (String, Int, Bool), Set, Remove, Pop
+//	session.setdefault / update / clear            Session.SetDefault / Update / Clear
+//	set_expiry(int / datetime / timedelta / None)  SetExpirySeconds / SetExpiryAt / SetExpiryIn / ClearExpiry
+//	get_expiry_age() / get_expiry_date()           Session.ExpiryAge / ExpiryDate
+//	UpdateError / CreateError                      ErrUpdate / ErrCreate
+//	SessionMiddleware                              Middleware (FromContext in handlers)
+//	auth.get_user / login / logout                 Auth.GetUser / Login / Logout
+//	update_session_auth_hash                       Auth.UpdateSessionAuthHash
+//	get_session_auth_hash()                        SessionAuthHash, VerifySessionAuthHash
+//	get_token / rotate_token (CSRF_USE_SESSIONS)   CSRF.Token / Rotate, CSRF.Check
+//	messages (SessionStorage)                      Messages, AddMessage, PopMessages
+//	signing.Signer / TimestampSigner               Signer / TimestampSigner
+//	signing.dumps / loads                          Dumps / Loads
+//	BadSignature / SignatureExpired                ErrBadSignature / ErrSignatureExpired
+//	SessionStore.encode / decode (db, cached_db)   EncodeSessionData / DecodeSessionData
+//	signed_cookies SessionStore                    EncodeSignedCookieSession / DecodeSignedCookieSession
+//	pickle.loads / pickle.dumps                    PickleCodec.Decode / Encode
+//	caches[...] (Redis, memcached)                 a [Cache]: redisstore.New, memcachestore.New
+//
+// # Concurrency
+//
+// A [Store], a [Middleware], an [Auth] and a [PickleCodec] are safe for concurrent use once
+// configured. A [Session] and the values it holds ([*Dict] and the other containers) are not:
+// use a Session from one goroutine at a time, as Django uses a request's session.
+//
 // # Python values in Go
 //
 // A session dict read from a cache is a Python pickle. [PickleCodec] (and [UnmarshalPickle],
