@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Creates one virtualenv per supported Django version (compat_test/FORMAT.md):
+# Creates one virtualenv per supported Django version (compat_test/FORMAT.md), or for the ids
+# given as arguments (compat_test/setup.sh 5.2):
 #   $DJANGOBRIDGE_VENVS/django-<id>   (default: compat_test/.venvs/django-<id>)
 # with the pinned pyenv interpreter, installing compat_test/requirements/django-<id>.txt.
 # Idempotent: a venv whose stamp matches its interpreter and requirements file is left alone,
@@ -30,9 +31,18 @@ stamp_of() { # id python -> the stamp text a finished venv carries
   sha256sum "$HERE/requirements/django-$1.txt" | cut -d' ' -f1
 }
 
+# Arguments, if any, name the ids to set up (e.g. `setup.sh 5.2` for the demo); default: all.
+wanted=("$@")
+for w in "${wanted[@]}"; do
+  printf '%s\n' "${VERSIONS[@]}" | grep -q "^$w " || { echo "setup: unknown Django id $w" >&2; exit 2; }
+done
+
 pending=()
 for entry in "${VERSIONS[@]}"; do
   read -r id py <<<"$entry"
+  if [ ${#wanted[@]} -gt 0 ] && ! printf '%s\n' "${wanted[@]}" | grep -qx "$id"; then
+    continue
+  fi
   dir="$VENVS/django-$id"
   if [ -f "$dir/.djangobridge-stamp" ] && [ -x "$dir/bin/python" ] &&
     [ "$(cat "$dir/.djangobridge-stamp")" = "$(stamp_of "$id" "$py")" ]; then

@@ -3,8 +3,8 @@
 #
 #   scripts/demo.sh
 #
-# On a fresh machine it makes the Django venvs (compat_test/setup.sh; the first run takes a few
-# minutes) and starts Redis + memcached on loopback (scripts/servers-start.sh). Then it starts:
+# On a fresh machine it makes the Django 5.2 venv (compat_test/setup.sh 5.2; the first run takes
+# a minute or two) and starts Redis + memcached on loopback (scripts/servers-start.sh). Then it starts:
 #   - the Django project of compat_test/djproject (Django 5.2, runserver on 127.0.0.1, a fresh
 #     SQLite database with the user alice/wonderland, SESSION_ENGINE cache on the "redis" alias
 #     in Redis db 3, CSRF_USE_SESSIONS = True);
@@ -47,18 +47,25 @@ trap 'exit 130' INT TERM
 
 say() { printf '\n== %s\n' "$*"; }
 
-say "Django venvs (compat_test/setup.sh)"
-timeout 1800 bash compat_test/setup.sh
+if [ -z "${DJANGOBRIDGE_SKIP_SETUP:-}" ]; then
+  say "Django 5.2 venv (compat_test/setup.sh 5.2)"
+  timeout 1800 bash compat_test/setup.sh 5.2
+fi
 PY="${DJANGOBRIDGE_VENVS:-$ROOT/compat_test/.venvs}/django-5.2/bin/python"
 [ -x "$PY" ] || { echo "demo: $PY missing after compat_test/setup.sh" >&2; exit 1; }
 
-say "Redis and memcached on loopback (scripts/servers-start.sh)"
-if ! { [ -f .run/redis.pid ] && kill -0 "$(cat .run/redis.pid)" 2>/dev/null; }; then
-  STARTED_SERVERS=1
+if [ -n "${DJANGOBRIDGE_REDIS:-}" ] && [ -n "${DJANGOBRIDGE_SKIP_SETUP:-}" ]; then
+  # docker-compose: the servers are the stack's own services.
+  say "Redis at $DJANGOBRIDGE_REDIS (given by the environment)"
+else
+  say "Redis and memcached on loopback (scripts/servers-start.sh)"
+  if ! { [ -f .run/redis.pid ] && kill -0 "$(cat .run/redis.pid)" 2>/dev/null; }; then
+    STARTED_SERVERS=1
+  fi
+  timeout 300 scripts/servers-start.sh
+  # shellcheck disable=SC1091
+  source .run/servers.env
 fi
-timeout 300 scripts/servers-start.sh
-# shellcheck disable=SC1091
-source .run/servers.env
 
 free_port() { "$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 DJANGO_PORT=$(free_port)
