@@ -63,6 +63,10 @@ func countObjects(v any) int {
 // TestDecodeAllocs checks that decoding a session allocates no more than once per Python
 // object it holds, plus 2 (the copy of the input and the slab of dicts).
 func TestDecodeAllocs(t *testing.T) {
+	if raceEnabled {
+		// scripts/test.sh runs the allocation tests once more without -race.
+		t.Skip("allocation counts are meaningless under -race (sync.Pool drops items at random)")
+	}
 	for _, name := range []string{"typical", "typical_10k"} {
 		p := benchPickle(t, name)
 		v, err := UnmarshalPickle(p)

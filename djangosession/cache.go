@@ -57,6 +57,26 @@ type Replacer interface {
 	Replace(ctx context.Context, key string, value []byte, timeout time.Duration) (bool, error)
 }
 
+// CASToken identifies the stored version of a value that [CompareAndSwapper.GetForCAS] read. It
+// is opaque: only the Cache that returned it interprets it (memcached: the item with its CAS
+// unique; Redis: the stored bytes).
+type CASToken any
+
+// CompareAndSwapper is implemented by a [Cache] that can store a value only if the stored one is
+// still the version it read (memcached gets/cas; Redis: a script comparing the stored bytes).
+// The [Store] uses it when [Config].CompareAndSetSave is set, so that a Save reports a
+// concurrent writer's change instead of overwriting it.
+type CompareAndSwapper interface {
+	// GetForCAS is Cache.Get from the server that takes the writes, returning also the token
+	// of the version read. Errors are as Get's.
+	GetForCAS(ctx context.Context, key string) ([]byte, CASToken, error)
+
+	// CompareAndSwap stores value under key, with the timeout rules of Cache.Set, only if the
+	// stored value is still the version token names. It fails with an error matching
+	// ErrConflict when another write came in between, and ErrNotFound when the key is gone.
+	CompareAndSwap(ctx context.Context, key string, token CASToken, value []byte, timeout time.Duration) error
+}
+
 // ProtocolHinter is implemented by a [Cache] adapter that knows which pickle protocol its Django
 // backend writes (Django's own backends: 5, pickle.HIGHEST_PROTOCOL; django-redis: 4, or its
 // PICKLE_VERSION option). The [Store] writes that protocol when [Config].PickleProtocol is 0.
@@ -80,12 +100,18 @@ var (
 	// InvalidCacheKey, raised by the memcached backends). Loading a session under such a key
 	// gives a new empty session, as in Django.
 	ErrInvalidKey = errors.New("djangosession: invalid cache key")
+
+	// ErrConflict: with [Config].CompareAndSetSave, Save found that the stored session changed
+	// since this Session read it (another request, in Go or in Django, saved it meanwhile). The
+	// session is not written; load it again, reapply the change and save. Django has no such
+	// check: its last write wins.
+	ErrConflict = errors.New("djangosession: session was changed by another writer since it was loaded")
 )
 
 // CacheError reports a failed cache operation: the operation ("get", "set", "add", "delete",
-// "has", "replace"), the key, cut short so that a whole session key never appears in a message
-// or log, and the cause, which Unwrap returns (a network error, context.Canceled,
-// context.DeadlineExceeded, ErrNotFound, ErrInvalidKey, ...).
+// "has", "replace", "cas"), the key, cut short so that a whole session key never appears in a
+// message or log, and the cause, which Unwrap returns (a network error, context.Canceled,
+// context.DeadlineExceeded, ErrNotFound, ErrInvalidKey, ErrConflict, ...).
 type CacheError struct {
 	Op  string
 	Key string // truncated: see NewCacheError
@@ -137,13 +163,15 @@ func truncateKey(key string) string {
 type Store struct {
 	cache    Cache
 	replacer Replacer
+	cas      CompareAndSwapper
 	codec    PickleCodec
 	cfg      resolved
 }
 
 // NewStore returns a Store over c, the cache of the app's SESSION_CACHE_ALIAS, configured as the
-// app's settings.py (see [Config]). It fails with a *[ConfigError] for an invalid Config, and
-// when AtomicSave is set but c does not implement [Replacer].
+// app's settings.py (see [Config]). It fails with a *[ConfigError] for an invalid Config, when
+// AtomicSave is set but c does not implement [Replacer], and when CompareAndSetSave is set but c
+// does not implement [CompareAndSwapper].
 func NewStore(c Cache, cfg Config) (*Store, error) {
 	if c == nil {
 		return nil, &ConfigError{Field: "Cache", Msg: "NewStore needs a Cache"}
@@ -171,6 +199,16 @@ func NewStore(c Cache, cfg Config) (*Store, error) {
 			return nil, &ConfigError{Field: "AtomicSave", Msg: "the Cache does not implement Replacer"}
 		}
 		st.replacer = rep
+	}
+	if cfg.CompareAndSetSave {
+		cas, ok := c.(CompareAndSwapper)
+		switch {
+		case !ok:
+			return nil, &ConfigError{Field: "CompareAndSetSave", Msg: "the Cache does not implement CompareAndSwapper"}
+		case cfg.AtomicSave:
+			return nil, &ConfigError{Field: "CompareAndSetSave", Msg: "set AtomicSave or CompareAndSetSave, not both"}
+		}
+		st.cas = cas
 	}
 	return st, nil
 }
@@ -213,7 +251,13 @@ func (st *Store) Load(ctx context.Context, key string) (*Session, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, NewCacheError("get", st.CacheKey(key), err)
 	}
-	raw, err := st.cache.Get(ctx, st.CacheKey(key))
+	var raw []byte
+	var err error
+	if st.cas != nil {
+		raw, _, err = st.cas.GetForCAS(ctx, st.CacheKey(key))
+	} else {
+		raw, err = st.cache.Get(ctx, st.CacheKey(key))
+	}
 	if err != nil && !isMiss(err) {
 		return nil, err
 	}
@@ -229,6 +273,9 @@ func (st *Store) Load(ctx context.Context, key string) (*Session, error) {
 			s.fetched = d
 		case *OrderedDict:
 			s.fetched = &d.Dict
+		}
+		if s.fetched != nil && st.cas != nil {
+			s.base = raw
 		}
 		if s.fetched == nil {
 			// Django: an unpickling error inside cache.get is caught by load() as a miss, and a

@@ -113,6 +113,17 @@ type Config struct {
 	// window in which a concurrent delete is undone. The Cache must implement Replacer.
 	AtomicSave bool
 
+	// CompareAndSetSave makes Save of a loaded session fail with ErrConflict, writing nothing,
+	// when the stored session changed since this Session read it (another request saved it
+	// meanwhile, in Go or in Django). Save reads the stored value and writes with the Cache's
+	// [CompareAndSwapper] (memcached cas; Redis: a script that compares the stored bytes), so
+	// the check holds against a write landing between the two. Django has no such check: with
+	// two concurrent writers the last write wins, which is what Save does without this flag.
+	// Django's own saves are not checked, so a Django write after a Go one still wins. The
+	// [Middleware] hands ErrConflict to its ErrorFunc (DefaultErrorFunc: 500, nothing saved).
+	// The Cache must implement CompareAndSwapper; AtomicSave must not be set too.
+	CompareAndSetSave bool
+
 	// Now returns the current time; nil means time.Now. Tests set a fixed clock.
 	Now func() time.Time
 }

@@ -35,7 +35,9 @@
 //
 // A [Store], a [Middleware], an [Auth] and a [PickleCodec] are safe for concurrent use once
 // configured. A [Session] and the values it holds ([*Dict] and the other containers) are not:
-// use a Session from one goroutine at a time, as Django uses a request's session.
+// use a Session from one goroutine at a time, as Django uses a request's session. Two
+// Sessions loaded from the same key (two concurrent requests) are two writers: as in Django, the
+// last Save wins, unless [Config].CompareAndSetSave makes the later one fail with [ErrConflict].
 //
 // # Python values in Go
 //

@@ -1,8 +1,10 @@
 package djangosession
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"iter"
 	"math/big"
 	"time"
@@ -20,7 +22,10 @@ import (
 // Nested values are shared with the session: after changing one in place (a list, a *Dict),
 // call MarkModified, as a Django view sets request.session.modified = True.
 //
-// A Session is not safe for concurrent use.
+// A Session is not safe for concurrent use: it belongs to one request (one goroutine at a time),
+// as Django's request.session does. Sessions of the same [Store] may be used concurrently, and
+// two Sessions of the same key are two writers of one stored value: see
+// [Config].CompareAndSetSave.
 type Session struct {
 	store    *Store
 	key      string // "" is Django's None
@@ -28,6 +33,7 @@ type Session struct {
 	loaded   bool   // whether _session_cache exists
 	fetched  *Dict  // what Load read, applied on first use
 	miss     bool   // Load found no session: drop the key on first use
+	base     []byte // CompareAndSetSave: the stored value this Session read or last wrote
 	accessed bool
 	modified bool
 }
@@ -261,7 +267,8 @@ func (s *Session) ClearExpiry() { s.Remove(ExpiryKey) }
 // under a new one (see Create). Otherwise Save updates the stored session, with the expiry age
 // as the timeout: like Django it first checks that the session still exists (GET), then SETs
 // it, or with [Config].AtomicSave does both in one REPLACE. A session deleted meanwhile is not
-// written back: Save returns ErrUpdate.
+// written back: Save returns ErrUpdate. With [Config].CompareAndSetSave, a session changed
+// meanwhile is not written either: Save returns ErrConflict.
 func (s *Session) Save(ctx context.Context) error {
 	st := s.store
 	if st == nil {
@@ -277,6 +284,9 @@ func (s *Session) Save(ctx context.Context) error {
 		return NewCacheError("get", st.CacheKey(s.key), err)
 	}
 	cacheKey := st.CacheKey(s.key)
+	if st.cas != nil {
+		return s.saveCAS(ctx, cacheKey)
+	}
 	if st.replacer != nil {
 		value, age, err := s.encode()
 		if err != nil {
@@ -304,6 +314,43 @@ func (s *Session) Save(ctx context.Context) error {
 		return err
 	}
 	return st.cache.Set(ctx, cacheKey, value, age)
+}
+
+// saveCAS is Save with CompareAndSetSave: read the stored value with its token, check that it
+// is the one this Session read (or last wrote), and store the new value only if the token still
+// holds.
+func (s *Session) saveCAS(ctx context.Context, cacheKey string) error {
+	st := s.store
+	if s.session(); s.key == "" {
+		// Load found no session: the first use of the data dropped the key, as in Django.
+		return s.Create(ctx)
+	}
+	cur, token, err := st.cas.GetForCAS(ctx, cacheKey)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return ErrUpdate
+	case errors.Is(err, ErrCorrupt):
+		// Something that is not a session replaced it: another writer.
+		return fmt.Errorf("%w: %w", ErrConflict, err)
+	case err != nil:
+		return err
+	}
+	if s.base == nil || !bytes.Equal(cur, s.base) {
+		// A stored value this Session never read nor wrote is another writer's.
+		return ErrConflict
+	}
+	value, age, err := s.encode()
+	if err != nil {
+		return err
+	}
+	if err := st.cas.CompareAndSwap(ctx, cacheKey, token, value, age); err != nil {
+		if errors.Is(err, ErrNotFound) {
+			return ErrUpdate
+		}
+		return err
+	}
+	s.base = value
+	return nil
 }
 
 // encode returns the pickled session and its expiry age.
@@ -361,6 +408,9 @@ func (s *Session) Create(ctx context.Context) error {
 		if ok {
 			s.key = key
 			s.modified = true
+			if st.cas != nil {
+				s.base = value
+			}
 			return nil
 		}
 	}

@@ -51,8 +51,9 @@ func (c *Clock) Advance(d time.Duration) {
 // Cache is an in-memory djangosession.Cache with the timeout semantics Django's backends have
 // for sessions: a positive timeout expires the key that long after the write, and a timeout of
 // zero or less expires it at once (Set removes the key; Add and Replace report success but
-// leave nothing behind). It implements [djangosession.Replacer] and
-// [djangosession.ProtocolHinter].
+// leave nothing behind). It implements [djangosession.Replacer],
+// [djangosession.CompareAndSwapper] (every write gives the key a new version, as memcached's
+// CAS unique) and [djangosession.ProtocolHinter].
 //
 // Set the exported fields before first use. A Cache is safe for concurrent use.
 type Cache struct {
@@ -69,24 +70,27 @@ type Cache struct {
 	Protocol int
 
 	// Hook, when set, is called before each operation with its name ("get", "set", "add",
-	// "delete", "has", "replace") and key; a non-nil error fails the operation with a
+	// "delete", "has", "replace", "cas") and key; a non-nil error fails the operation with a
 	// *djangosession.CacheError wrapping it, as a server error would.
 	Hook func(op, key string) error
 
-	mu    sync.Mutex
-	items map[string]item
-	calls map[string]int
+	mu      sync.Mutex
+	items   map[string]item
+	calls   map[string]int
+	version uint64
 }
 
 type item struct {
 	value   []byte
 	expires time.Time
+	version uint64
 }
 
 var (
-	_ djangosession.Cache          = (*Cache)(nil)
-	_ djangosession.Replacer       = (*Cache)(nil)
-	_ djangosession.ProtocolHinter = (*Cache)(nil)
+	_ djangosession.Cache             = (*Cache)(nil)
+	_ djangosession.Replacer          = (*Cache)(nil)
+	_ djangosession.ProtocolHinter    = (*Cache)(nil)
+	_ djangosession.CompareAndSwapper = (*Cache)(nil)
 )
 
 // NewCache returns an empty cache on the real clock.
@@ -132,7 +136,44 @@ func (c *Cache) put(key string, value []byte, timeout time.Duration) {
 		delete(c.items, key)
 		return
 	}
-	c.items[key] = item{value: slices.Clone(value), expires: c.now().Add(timeout)}
+	c.version++
+	c.items[key] = item{value: slices.Clone(value), expires: c.now().Add(timeout), version: c.version}
+}
+
+// casToken is the version of the item GetForCAS read.
+type casToken uint64
+
+// GetForCAS returns the value under key and its version, or an error matching
+// djangosession.ErrNotFound. The operation is counted as "get".
+func (c *Cache) GetForCAS(ctx context.Context, key string) ([]byte, djangosession.CASToken, error) {
+	if err := c.begin(ctx, "get", key); err != nil {
+		return nil, nil, err
+	}
+	defer c.mu.Unlock()
+	it, ok := c.items[key]
+	if !ok {
+		return nil, nil, djangosession.NewCacheError("get", key, djangosession.ErrNotFound)
+	}
+	return slices.Clone(it.value), casToken(it.version), nil
+}
+
+// CompareAndSwap stores value under key for timeout only if the key still has the version
+// GetForCAS returned as token: else it fails with an error matching djangosession.ErrConflict
+// (another write came in between) or djangosession.ErrNotFound (the key is gone).
+func (c *Cache) CompareAndSwap(ctx context.Context, key string, token djangosession.CASToken, value []byte, timeout time.Duration) error {
+	if err := c.begin(ctx, "cas", key); err != nil {
+		return err
+	}
+	defer c.mu.Unlock()
+	it, ok := c.items[key]
+	switch {
+	case !ok:
+		return djangosession.NewCacheError("cas", key, djangosession.ErrNotFound)
+	case token != casToken(it.version):
+		return djangosession.NewCacheError("cas", key, djangosession.ErrConflict)
+	}
+	c.put(key, value, timeout)
+	return nil
 }
 
 // Get returns the value under key, or an error matching djangosession.ErrNotFound.

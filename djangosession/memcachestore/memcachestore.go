@@ -101,9 +101,10 @@ type Cache struct {
 }
 
 var (
-	_ djangosession.Cache          = (*Cache)(nil)
-	_ djangosession.Replacer       = (*Cache)(nil)
-	_ djangosession.ProtocolHinter = (*Cache)(nil)
+	_ djangosession.Cache             = (*Cache)(nil)
+	_ djangosession.Replacer          = (*Cache)(nil)
+	_ djangosession.ProtocolHinter    = (*Cache)(nil)
+	_ djangosession.CompareAndSwapper = (*Cache)(nil)
 )
 
 // New returns a Cache on the servers of opts.Location, picked as opts.Client's Django backend
@@ -386,4 +387,57 @@ func (c *Cache) Has(ctx context.Context, key string) (bool, error) {
 		return false, cacheErr("has", key, err)
 	}
 	return true, nil
+}
+
+// GetForCAS is Get; the token is the item with its CAS unique (gomemcache reads with gets).
+func (c *Cache) GetForCAS(ctx context.Context, key string) ([]byte, djangosession.CASToken, error) {
+	if !validKey(key) {
+		return nil, nil, cacheErr("get", key, errInvalidGet)
+	}
+	var it *memcache.Item
+	err := call(ctx, "get", key, func() (err error) { it, err = c.mc.Get(key); return err })
+	var ce *djangosession.CacheError
+	switch {
+	case errors.As(err, &ce):
+		return nil, nil, err
+	case errors.Is(err, memcache.ErrCacheMiss):
+		return nil, nil, cacheErr("get", key, djangosession.ErrNotFound)
+	case err != nil:
+		return nil, nil, cacheErr("get", key, err)
+	}
+	v, err := c.decode(it.Flags, it.Value)
+	if err != nil {
+		return nil, nil, err
+	}
+	return v, casToken{it}, nil
+}
+
+// casToken holds the item GetForCAS read; its CAS unique is unexported in gomemcache.
+type casToken struct{ it *memcache.Item }
+
+// CompareAndSwap stores value under key, as Set does (flag 1, Django's expiration), with
+// memcached's cas command: only if nobody wrote the key since GetForCAS returned token.
+func (c *Cache) CompareAndSwap(ctx context.Context, key string, token djangosession.CASToken, value []byte, timeout time.Duration) error {
+	if !validKey(key) {
+		return cacheErr("cas", key, djangosession.ErrInvalidKey)
+	}
+	tok, ok := token.(casToken)
+	if !ok || tok.it == nil || tok.it.Key != key {
+		return cacheErr("cas", key, fmt.Errorf("memcachestore: token %T was not made by GetForCAS for this key", token))
+	}
+	it := *tok.it // keeps the CAS unique
+	it.Value, it.Flags, it.Expiration = value, flagPickle, c.exptime(timeout)
+	err := call(ctx, "cas", key, func() error { return c.mc.CompareAndSwap(&it) })
+	var ce *djangosession.CacheError
+	switch {
+	case errors.As(err, &ce):
+		return err
+	case errors.Is(err, memcache.ErrCASConflict):
+		return cacheErr("cas", key, djangosession.ErrConflict)
+	case errors.Is(err, memcache.ErrCacheMiss):
+		return cacheErr("cas", key, djangosession.ErrNotFound)
+	case err != nil:
+		return cacheErr("cas", key, err)
+	}
+	return nil
 }

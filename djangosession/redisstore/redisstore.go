@@ -47,13 +47,15 @@ type Options struct {
 	// URLs, parsed with redis.ParseURL (so only the query options go-redis knows are accepted).
 	// The first is the primary (all writes), the others are read replicas (each read picks one
 	// at random), as both Django's RedisCache and django-redis's DefaultClient use them. A
-	// LOCATION string with separators can be split with SplitLocation.
+	// LOCATION string with separators can be split with SplitLocation. The clients made from
+	// them honour each call's context deadline (go-redis's ContextTimeoutEnabled).
 	Location []string
 
 	// Clients, instead of Location, are ready clients in the same roles: Clients[0] takes the
 	// writes, a random one of Clients[1:] the reads (Clients[0] when it is alone). Use this for
 	// Sentinel (redis.NewFailoverClient) or other setups; see the package doc. The Cache does not
-	// close them.
+	// close them. Set ContextTimeoutEnabled in their options, or go-redis bounds a call by its
+	// ReadTimeout and WriteTimeout instead of the context's deadline.
 	Clients []redis.UniversalClient
 
 	// Format is the backend that wrote the values (default FormatDjango).
@@ -92,9 +94,10 @@ type Cache struct {
 }
 
 var (
-	_ djangosession.Cache          = (*Cache)(nil)
-	_ djangosession.Replacer       = (*Cache)(nil)
-	_ djangosession.ProtocolHinter = (*Cache)(nil)
+	_ djangosession.Cache             = (*Cache)(nil)
+	_ djangosession.Replacer          = (*Cache)(nil)
+	_ djangosession.ProtocolHinter    = (*Cache)(nil)
+	_ djangosession.CompareAndSwapper = (*Cache)(nil)
 )
 
 var locationSep = regexp.MustCompile(`[;,]`)
@@ -156,6 +159,9 @@ func New(opts Options) (*Cache, error) {
 				c.Close()
 				return nil, fmt.Errorf("redisstore: LOCATION entry %q: %w", redactURL(loc), err)
 			}
+			// Each call's context bounds its socket reads and writes too (go-redis ignores
+			// context deadlines otherwise, and waits ReadTimeout, 3 s, on a stalled server).
+			o.ContextTimeoutEnabled = true
 			c.clients = append(c.clients, redis.NewClient(o))
 		}
 	default:
@@ -214,18 +220,28 @@ func cacheErr(op, key string, err error) error {
 	return djangosession.NewCacheError(op, key, err)
 }
 
+// cacheErrCtx is cacheErr for an error of a call made with ctx: when ctx ended meanwhile, the
+// error also matches ctx.Err() (a read cut short by the deadline is a net timeout for go-redis),
+// so that callers can test errors.Is(err, context.DeadlineExceeded) or context.Canceled.
+func cacheErrCtx(ctx context.Context, op, key string, err error) error {
+	if cerr := ctx.Err(); cerr != nil && !errors.Is(err, cerr) {
+		err = fmt.Errorf("%w (%w)", cerr, err)
+	}
+	return djangosession.NewCacheError(op, key, err)
+}
+
 // Get returns the pickle bytes stored under key: GET on a replica (the primary when alone), then
 // the compressor's decompression when the value is in its format.
 func (c *Cache) Get(ctx context.Context, key string) ([]byte, error) {
 	if err := ctx.Err(); err != nil {
-		return nil, cacheErr("get", key, err)
+		return nil, cacheErrCtx(ctx, "get", key, err)
 	}
 	b, err := c.reader().Get(ctx, key).Bytes()
 	if err == redis.Nil {
 		return nil, cacheErr("get", key, djangosession.ErrNotFound)
 	}
 	if err != nil {
-		return nil, cacheErr("get", key, err)
+		return nil, cacheErrCtx(ctx, "get", key, err)
 	}
 	return c.decode(b)
 }
@@ -272,11 +288,11 @@ func (c *Cache) expiry(timeout time.Duration) (unit string, n int64, expired boo
 // DEL when the timeout is zero (Django: under a second; django-redis: under a millisecond).
 func (c *Cache) Set(ctx context.Context, key string, value []byte, timeout time.Duration) error {
 	if err := ctx.Err(); err != nil {
-		return cacheErr("set", key, err)
+		return cacheErrCtx(ctx, "set", key, err)
 	}
 	v, err := c.encode(value)
 	if err != nil {
-		return cacheErr("set", key, err)
+		return cacheErrCtx(ctx, "set", key, err)
 	}
 	unit, n, expired := c.expiry(timeout)
 	w := c.writer()
@@ -286,7 +302,7 @@ func (c *Cache) Set(ctx context.Context, key string, value []byte, timeout time.
 		err = w.Do(ctx, "SET", key, v, unit, n).Err()
 	}
 	if err != nil {
-		return cacheErr("set", key, err)
+		return cacheErrCtx(ctx, "set", key, err)
 	}
 	return nil
 }
@@ -297,11 +313,11 @@ func (c *Cache) Set(ctx context.Context, key string, value []byte, timeout time.
 // key was absent (EXISTS on the primary).
 func (c *Cache) Add(ctx context.Context, key string, value []byte, timeout time.Duration) (bool, error) {
 	if err := ctx.Err(); err != nil {
-		return false, cacheErr("add", key, err)
+		return false, cacheErrCtx(ctx, "add", key, err)
 	}
 	v, err := c.encode(value)
 	if err != nil {
-		return false, cacheErr("add", key, err)
+		return false, cacheErrCtx(ctx, "add", key, err)
 	}
 	unit, n, expired := c.expiry(timeout)
 	w := c.writer()
@@ -309,7 +325,7 @@ func (c *Cache) Add(ctx context.Context, key string, value []byte, timeout time.
 	case expired && c.format == FormatDjangoRedis:
 		k, err := w.Exists(ctx, key).Result()
 		if err != nil {
-			return false, cacheErr("add", key, err)
+			return false, cacheErrCtx(ctx, "add", key, err)
 		}
 		return k == 0, nil
 	case expired:
@@ -318,10 +334,10 @@ func (c *Cache) Add(ctx context.Context, key string, value []byte, timeout time.
 			return false, nil
 		}
 		if err != nil {
-			return false, cacheErr("add", key, err)
+			return false, cacheErrCtx(ctx, "add", key, err)
 		}
 		if err := w.Del(ctx, key).Err(); err != nil {
-			return false, cacheErr("add", key, err)
+			return false, cacheErrCtx(ctx, "add", key, err)
 		}
 		return true, nil
 	}
@@ -330,7 +346,7 @@ func (c *Cache) Add(ctx context.Context, key string, value []byte, timeout time.
 		return false, nil
 	}
 	if err != nil {
-		return false, cacheErr("add", key, err)
+		return false, cacheErrCtx(ctx, "add", key, err)
 	}
 	return true, nil
 }
@@ -340,18 +356,18 @@ func (c *Cache) Add(ctx context.Context, key string, value []byte, timeout time.
 // the same) and the result says whether it existed.
 func (c *Cache) Replace(ctx context.Context, key string, value []byte, timeout time.Duration) (bool, error) {
 	if err := ctx.Err(); err != nil {
-		return false, cacheErr("replace", key, err)
+		return false, cacheErrCtx(ctx, "replace", key, err)
 	}
 	v, err := c.encode(value)
 	if err != nil {
-		return false, cacheErr("replace", key, err)
+		return false, cacheErrCtx(ctx, "replace", key, err)
 	}
 	unit, n, expired := c.expiry(timeout)
 	w := c.writer()
 	if expired {
 		k, err := w.Del(ctx, key).Result()
 		if err != nil {
-			return false, cacheErr("replace", key, err)
+			return false, cacheErrCtx(ctx, "replace", key, err)
 		}
 		return k > 0, nil
 	}
@@ -360,7 +376,7 @@ func (c *Cache) Replace(ctx context.Context, key string, value []byte, timeout t
 		return false, nil
 	}
 	if err != nil {
-		return false, cacheErr("replace", key, err)
+		return false, cacheErrCtx(ctx, "replace", key, err)
 	}
 	return true, nil
 }
@@ -368,10 +384,10 @@ func (c *Cache) Replace(ctx context.Context, key string, value []byte, timeout t
 // Delete removes key (DEL on the primary). A missing key is not an error.
 func (c *Cache) Delete(ctx context.Context, key string) error {
 	if err := ctx.Err(); err != nil {
-		return cacheErr("delete", key, err)
+		return cacheErrCtx(ctx, "delete", key, err)
 	}
 	if err := c.writer().Del(ctx, key).Err(); err != nil {
-		return cacheErr("delete", key, err)
+		return cacheErrCtx(ctx, "delete", key, err)
 	}
 	return nil
 }
@@ -380,11 +396,11 @@ func (c *Cache) Delete(ctx context.Context, key string) error {
 // in both backends.
 func (c *Cache) Has(ctx context.Context, key string) (bool, error) {
 	if err := ctx.Err(); err != nil {
-		return false, cacheErr("has", key, err)
+		return false, cacheErrCtx(ctx, "has", key, err)
 	}
 	n, err := c.reader().Exists(ctx, key).Result()
 	if err != nil {
-		return false, cacheErr("has", key, err)
+		return false, cacheErrCtx(ctx, "has", key, err)
 	}
 	return n > 0, nil
 }
@@ -418,4 +434,74 @@ func isPythonInt(b []byte) bool {
 		}
 	}
 	return prevDigit
+}
+
+// GetForCAS is Get from the primary (where CompareAndSwap runs); the token is the stored bytes
+// (compressed, for django-redis with a compressor).
+func (c *Cache) GetForCAS(ctx context.Context, key string) ([]byte, djangosession.CASToken, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, nil, cacheErr("get", key, err)
+	}
+	b, err := c.writer().Get(ctx, key).Bytes()
+	if err == redis.Nil {
+		return nil, nil, cacheErr("get", key, djangosession.ErrNotFound)
+	}
+	if err != nil {
+		return nil, nil, cacheErrCtx(ctx, "get", key, err)
+	}
+	v, err := c.decode(b)
+	if err != nil {
+		return nil, nil, err
+	}
+	return v, casToken(b), nil
+}
+
+// casToken is the stored bytes a GetForCAS read.
+type casToken []byte
+
+// casScript stores ARGV[2] under KEYS[1] only if the stored value is still ARGV[1]: with SET's
+// expiry arguments ARGV[3] ARGV[4], or DEL when ARGV[3] is "DEL". It returns 1 when it wrote, 0
+// when the value differs, -1 when the key is missing. Redis runs a script atomically.
+var casScript = redis.NewScript(`
+local cur = redis.call('GET', KEYS[1])
+if not cur then return -1 end
+if cur ~= ARGV[1] then return 0 end
+if ARGV[3] == 'DEL' then
+  redis.call('DEL', KEYS[1])
+else
+  redis.call('SET', KEYS[1], ARGV[2], ARGV[3], ARGV[4])
+end
+return 1
+`)
+
+// CompareAndSwap stores value under key, as Set does, only if the stored bytes are still those
+// GetForCAS returned with token, in one atomic script on the primary.
+func (c *Cache) CompareAndSwap(ctx context.Context, key string, token djangosession.CASToken, value []byte, timeout time.Duration) error {
+	if err := ctx.Err(); err != nil {
+		return cacheErr("cas", key, err)
+	}
+	old, ok := token.(casToken)
+	if !ok {
+		return cacheErr("cas", key, fmt.Errorf("redisstore: token %T was not made by this package's GetForCAS", token))
+	}
+	v, err := c.encode(value)
+	if err != nil {
+		return cacheErr("cas", key, err)
+	}
+	unit, n, expired := c.expiry(timeout)
+	args := []any{[]byte(old), v, unit, n}
+	if expired {
+		args = []any{[]byte(old), "", "DEL", 0}
+	}
+	r, err := casScript.Run(ctx, c.writer(), []string{key}, args...).Int64()
+	if err != nil {
+		return cacheErrCtx(ctx, "cas", key, err)
+	}
+	switch r {
+	case 1:
+		return nil
+	case -1:
+		return cacheErr("cas", key, djangosession.ErrNotFound)
+	}
+	return cacheErr("cas", key, djangosession.ErrConflict)
 }
