@@ -2,8 +2,6 @@ package djangosession
 
 import (
 	"crypto/hmac"
-	"crypto/sha1"
-	"crypto/sha256"
 	"encoding/hex"
 )
 
@@ -14,14 +12,14 @@ const AuthHashSalt = "django.contrib.auth.models.AbstractBaseUser.get_session_au
 // salted_hmac(AuthHashSalt, passwordHash, secret=secretKey, algorithm="sha256").hexdigest(),
 // where passwordHash is the user's stored password field (e.g. "pbkdf2_sha256$...").
 func SessionAuthHash(passwordHash, secretKey string) string {
-	return hex.EncodeToString(saltedHMAC(sha256.New, AuthHashSalt, passwordHash, secretKey))
+	return hex.EncodeToString(saltedHMAC(algSHA256, AuthHashSalt, passwordHash, secretKey))
 }
 
 // LegacySessionAuthHash is Django 3.2's _legacy_get_session_auth_hash (the same HMAC with
 // sha1, 40 hex digits), also what get_session_auth_hash returns on 3.2 when
 // DEFAULT_HASHING_ALGORITHM is "sha1". Django 3.2's get_user accepts it; 4.0+ does not.
 func LegacySessionAuthHash(passwordHash, secretKey string) string {
-	return hex.EncodeToString(saltedHMAC(sha1.New, AuthHashSalt, passwordHash, secretKey))
+	return hex.EncodeToString(saltedHMAC(algSHA1, AuthHashSalt, passwordHash, secretKey))
 }
 
 // AuthHashOptions configure VerifySessionAuthHash.

@@ -124,3 +124,48 @@ func BenchmarkSessionDataDecode(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkSigningParts times the pieces of dumps/loads separately: JSON encoding and
+// decoding, zlib compression and decompression, and the salted HMAC.
+func BenchmarkSigningParts(b *testing.B) {
+	for _, name := range []string{"typical", "typical_10k"} {
+		d := benchSessions(b)[name]
+		js, _ := JSONSerializer{}.Dumps(d)
+		z := zlibCompress(js)
+		b.Run("JSONDumps/"+name, func(b *testing.B) {
+			b.SetBytes(int64(len(js)))
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := (JSONSerializer{}).Dumps(d); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run("JSONLoads/"+name, func(b *testing.B) {
+			b.SetBytes(int64(len(js)))
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := (JSONSerializer{}).Loads(js); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run("Compress/"+name, func(b *testing.B) {
+			b.SetBytes(int64(len(js)))
+			b.ReportAllocs()
+			for b.Loop() {
+				zlibCompress(js)
+			}
+		})
+		b.Run("Decompress/"+name, func(b *testing.B) {
+			b.SetBytes(int64(len(js)))
+			b.ReportAllocs()
+			buf := make([]byte, 0, len(js))
+			for b.Loop() {
+				if _, err := zlibDecompressTo(buf[:0], z, DefaultMaxDecompressedSize); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

@@ -2,7 +2,6 @@ package djangosession
 
 import (
 	"encoding/binary"
-	"hash/adler32"
 	"math/bits"
 	"sync"
 )
@@ -178,9 +177,9 @@ type zDeflater struct {
 	in    []byte
 	inPos int
 
-	window []byte
-	prev   []uint16
-	head   []uint16
+	window *[zWindowSize]byte
+	prev   *[zWSize]uint16
+	head   *[zHashSize]uint16
 	insH   int
 
 	strstart, blockStart, lookahead, insert, highWater int
@@ -194,6 +193,7 @@ type zDeflater struct {
 	heapLen        int
 	heapMax        int
 	depth          [zHeapSize]uint8
+	key            [zHeapSize]uint32 // see setKey
 	blCount        [zMaxBits + 1]int
 	optLen, static int
 
@@ -201,8 +201,7 @@ type zDeflater struct {
 	bitBuf  uint64
 	bitUsed uint
 
-	touched    []uint16 // hash heads set since the last release
-	touchedAll bool     // too many to list: clear them all
+	slid bool // the window slid: head[] holds hashes of data no longer in it
 }
 
 // deflaterPool keeps compressor states: their 64 KiB window and hash tables would otherwise be
@@ -211,9 +210,9 @@ var deflaterPool = sync.Pool{New: func() any { return newZDeflater() }}
 
 func newZDeflater() *zDeflater {
 	s := &zDeflater{
-		window: make([]byte, zWindowSize),
-		prev:   make([]uint16, zWSize),
-		head:   make([]uint16, zHashSize),
+		window: new([zWindowSize]byte),
+		prev:   new([zWSize]uint16),
+		head:   new([zHashSize]uint16),
 		syms:   make([]zSym, 0, 1024),
 	}
 	s.l = zTreeDesc{dyn: newZTree(zHeapSize), static: zStaticL, extra: zExtraLBits[:], extraBase: zLiterals + 1, elems: zLCodes, maxLength: zMaxBits}
@@ -224,8 +223,18 @@ func newZDeflater() *zDeflater {
 
 // zlibCompress returns zlib.compress(data) as CPython (zlib 1.2.x) computes it.
 func zlibCompress(data []byte) []byte {
+	return zlibCompressTo(make([]byte, 0, len(data)/2+64), data)
+}
+
+// zlibCompressTo is zlibCompress appending to dst.
+func zlibCompressTo(dst, data []byte) []byte {
 	s := deflaterPool.Get().(*zDeflater)
 	defer s.release()
+	return s.compressTo(dst, data)
+}
+
+// compressTo compresses data with s, whose head[] must be clear, appending to dst.
+func (s *zDeflater) compressTo(dst, data []byte) []byte {
 	// zlib's state after deflateInit: the window and prev[] need no clearing (the high-water
 	// mark zeroes what the matcher may read past the data; prev[] is written before it is
 	// read), head[] was cleared by release.
@@ -235,38 +244,65 @@ func zlibCompress(data []byte) []byte {
 	s.matchLength, s.prevLength = zMinMatch-1, zMinMatch-1
 	s.matchAvailable = false
 	s.bitBuf, s.bitUsed = 0, 0
-	s.out = make([]byte, 0, len(data)/2+64)
+	s.out = dst
 	s.initBlock()
 	s.out = append(s.out, 0x78, 0x9c) // CM 8, 32K window, level 6 flag, check bits
 	s.deflateSlow()
-	a := adler32.Checksum(data)
+	a := adler32Sum(data)
 	return append(s.out, byte(a>>24), byte(a>>16), byte(a>>8), byte(a))
 }
 
-// release clears the hash heads that were used and returns s to the pool.
+// release clears the hash heads and returns s to the pool.
 func (s *zDeflater) release() {
-	if s.touchedAll {
-		clear(s.head)
-	} else {
-		for _, h := range s.touched {
-			s.head[h] = 0
-		}
-	}
-	s.touched, s.touchedAll = s.touched[:0], false
+	s.clearHeads()
 	s.in, s.out = nil, nil
 	deflaterPool.Put(s)
 }
 
-// setHead stores a hash head, remembering which ones to clear afterwards.
-func (s *zDeflater) setHead(h int, str int) {
-	if s.head[h] == 0 && !s.touchedAll {
-		if len(s.touched) < zHashSize/4 {
-			s.touched = append(s.touched, uint16(h))
-		} else {
-			s.touchedAll = true
-		}
+// rehashMax is the input size up to which clearHeads recomputes the hashes of the input
+// rather than clearing the whole table.
+const rehashMax = 4096
+
+// clearHeads zeroes head[] after a compression. Every head set holds the hash of three
+// bytes at a position of the input; for a short input that never slid out of the window, those
+// hashes are recomputed (over the input and the zeroed bytes after it), which is cheaper than
+// clearing the 64 KiB table.
+func (s *zDeflater) clearHeads() {
+	n := len(s.in)
+	if s.slid || n > rehashMax {
+		clear(s.head[:])
+		s.slid = false
+		return
 	}
-	s.head[h] = uint16(str)
+	w := s.window
+	h := int(w[0])<<zHashShift ^ int(w[1])
+	for str := 0; str < n; str++ {
+		h = (h<<zHashShift ^ int(w[str+zMinMatch-1])) & zHashMask
+		s.head[h] = 0
+	}
+}
+
+// setHead stores a hash head.
+func (s *zDeflater) setHead(h int, str int) {
+	s.head[h&zHashMask] = uint16(str)
+}
+
+// insertRange inserts the strings at from..to (inclusive) into the hash chains: the
+// positions a match covers.
+func (s *zDeflater) insertRange(from, to int) {
+	if from > to {
+		return
+	}
+	h := s.insH
+	head, prev := s.head, s.prev
+	str := from
+	for _, c := range s.window[from+zMinMatch-1 : to+zMinMatch] {
+		h = (h<<zHashShift ^ int(c)) & zHashMask
+		prev[str&zWMask] = head[h]
+		head[h] = uint16(str)
+		str++
+	}
+	s.insH = h
 }
 
 func (s *zDeflater) updateHash(c byte) {
@@ -276,7 +312,7 @@ func (s *zDeflater) updateHash(c byte) {
 // insertString inserts the string at str into the hash chains and returns the previous head.
 func (s *zDeflater) insertString(str int) int {
 	s.updateHash(s.window[str+zMinMatch-1])
-	h := s.head[s.insH]
+	h := s.head[s.insH&zHashMask]
 	s.prev[str&zWMask] = h
 	s.setHead(s.insH, str)
 	return int(h)
@@ -286,7 +322,8 @@ func (s *zDeflater) fillWindow() {
 	for {
 		more := zWindowSize - s.lookahead - s.strstart
 		if s.strstart >= zWSize+zMaxDist {
-			copy(s.window, s.window[zWSize:zWSize+zWSize-more])
+			copy(s.window[:], s.window[zWSize:zWSize+zWSize-more])
+			s.slid = true
 			s.matchStart -= zWSize
 			s.strstart -= zWSize
 			s.blockStart -= zWSize
@@ -308,7 +345,7 @@ func (s *zDeflater) fillWindow() {
 			s.updateHash(s.window[str+1])
 			for s.insert > 0 {
 				s.updateHash(s.window[str+zMinMatch-1])
-				s.prev[str&zWMask] = s.head[s.insH]
+				s.prev[str&zWMask] = s.head[s.insH&zHashMask]
 				s.setHead(s.insH, str)
 				str++
 				s.insert--
@@ -465,17 +502,10 @@ func (s *zDeflater) deflateSlow() {
 			maxInsert := s.strstart + s.lookahead - zMinMatch
 			flush := s.tallyDist(s.strstart-1-s.prevMatch, s.prevLength-zMinMatch)
 			s.lookahead -= s.prevLength - 1
-			s.prevLength -= 2
-			for {
-				s.strstart++
-				if s.strstart <= maxInsert {
-					s.insertString(s.strstart)
-				}
-				s.prevLength--
-				if s.prevLength == 0 {
-					break
-				}
-			}
+			// zlib inserts strstart+1 .. strstart+prevLength-2, those up to maxInsert.
+			s.insertRange(s.strstart+1, min(s.strstart+s.prevLength-2, maxInsert))
+			s.strstart += s.prevLength - 2
+			s.prevLength = 0
 			s.matchAvailable = false
 			s.matchLength = zMinMatch - 1
 			s.strstart++
@@ -511,25 +541,40 @@ func (s *zDeflater) initBlock() {
 	s.syms = s.syms[:0]
 }
 
-func (s *zDeflater) smaller(t *zTree, n, m int) bool {
-	return t.freq[n] < t.freq[m] || t.freq[n] == t.freq[m] && s.depth[n] <= s.depth[m]
+// setKey records node n's frequency and depth in s.key as freq<<8 | depth, so that zlib's
+// smaller(n, m) (freq[n] < freq[m] || freq[n] == freq[m] && depth[n] <= depth[m]) is
+// key[n] <= key[m].
+func (s *zDeflater) setKey(n int, freq uint16, depth uint8) {
+	s.depth[n] = depth
+	s.key[n] = uint32(freq)<<8 | uint32(depth)
 }
 
-func (s *zDeflater) pqDownHeap(t *zTree, k int) {
-	v := s.heap[k]
-	j := k << 1
-	for j <= s.heapLen {
-		if j < s.heapLen && s.smaller(t, s.heap[j+1], s.heap[j]) {
-			j++
-		}
-		if s.smaller(t, v, s.heap[j]) {
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func (s *zDeflater) pqDownHeap(k int) {
+	heap, key := &s.heap, &s.key
+	n := s.heapLen
+	v := heap[k]
+	vk := key[v]
+	for j := k << 1; j <= n; j = k << 1 {
+		// Take the right child when it exists and is smaller; written without a branch, as
+		// the comparison is unpredictable. heap[n+1] is in bounds (n < zHeapSize-1).
+		hj, h1 := heap[j], heap[j+1]
+		right := b2i(j < n) & b2i(key[h1] <= key[hj])
+		j += right
+		hj = heap[j]
+		if vk <= key[hj] {
 			break
 		}
-		s.heap[k] = s.heap[j]
+		heap[k] = hj
 		k = j
-		j <<= 1
 	}
-	s.heap[k] = v
+	heap[k] = v
 }
 
 func (s *zDeflater) genBitLen(desc *zTreeDesc) {
@@ -599,7 +644,7 @@ func (s *zDeflater) buildTree(desc *zTreeDesc) {
 			s.heapLen++
 			s.heap[s.heapLen] = n
 			maxCode = n
-			s.depth[n] = 0
+			s.setKey(n, t.freq[n], 0)
 		} else {
 			t.len[n] = 0
 		}
@@ -613,7 +658,7 @@ func (s *zDeflater) buildTree(desc *zTreeDesc) {
 		s.heapLen++
 		s.heap[s.heapLen] = node
 		t.freq[node] = 1
-		s.depth[node] = 0
+		s.setKey(node, 1, 0)
 		s.optLen--
 		if desc.static != nil {
 			s.static -= int(desc.static.len[node])
@@ -621,25 +666,25 @@ func (s *zDeflater) buildTree(desc *zTreeDesc) {
 	}
 	desc.maxCode = maxCode
 	for n := s.heapLen / 2; n >= 1; n-- {
-		s.pqDownHeap(t, n)
+		s.pqDownHeap(n)
 	}
 	node := desc.elems
 	for {
 		n := s.heap[1]
 		s.heap[1] = s.heap[s.heapLen]
 		s.heapLen--
-		s.pqDownHeap(t, 1)
+		s.pqDownHeap(1)
 		m := s.heap[1]
 		s.heapMax--
 		s.heap[s.heapMax] = n
 		s.heapMax--
 		s.heap[s.heapMax] = m
 		t.freq[node] = t.freq[n] + t.freq[m]
-		s.depth[node] = max(s.depth[n], s.depth[m]) + 1
+		s.setKey(node, t.freq[node], max(s.depth[n], s.depth[m])+1)
 		t.dad[n], t.dad[m] = uint16(node), uint16(node)
 		s.heap[1] = node
 		node++
-		s.pqDownHeap(t, 1)
+		s.pqDownHeap(1)
 		if s.heapLen < 2 {
 			break
 		}
@@ -650,19 +695,10 @@ func (s *zDeflater) buildTree(desc *zTreeDesc) {
 	zGenCodes(t, maxCode, &s.blCount)
 }
 
+// scanTree is zlib's scan_tree: it counts the bit-length codes sendTree will write for t.
 func (s *zDeflater) scanTree(t *zTree, maxCode int) {
 	t.len[maxCode+1] = 0xffff // guard
-	s.walkTree(t, maxCode, false)
-}
-
-func (s *zDeflater) sendTree(t *zTree, maxCode int) {
-	s.walkTree(t, maxCode, true)
-}
-
-// walkTree is zlib's scan_tree (send false: count bit-length code frequencies) and send_tree
-// (send true: write them).
-func (s *zDeflater) walkTree(t *zTree, maxCode int, send bool) {
-	bl := s.bl.dyn
+	freq := s.bl.dyn.freq
 	prevlen := -1
 	nextlen := int(t.len[0])
 	count := 0
@@ -670,12 +706,50 @@ func (s *zDeflater) walkTree(t *zTree, maxCode int, send bool) {
 	if nextlen == 0 {
 		maxCount, minCount = 138, 3
 	}
-	code := func(c int) {
-		if send {
-			s.sendBits(uint64(bl.code[c]), uint(bl.len[c]))
-		} else {
-			bl.freq[c]++
+	lens := t.len[:maxCode+2]
+	for n := 0; n <= maxCode; n++ {
+		curlen := nextlen
+		nextlen = int(lens[n+1])
+		count++
+		if count < maxCount && curlen == nextlen {
+			continue
 		}
+		switch {
+		case count < minCount:
+			freq[curlen] += uint16(count)
+		case curlen != 0:
+			if curlen != prevlen {
+				freq[curlen]++
+			}
+			freq[zRep3_6]++
+		case count <= 10:
+			freq[zRepz3_10]++
+		default:
+			freq[zRepz11_138]++
+		}
+		count = 0
+		prevlen = curlen
+		switch {
+		case nextlen == 0:
+			maxCount, minCount = 138, 3
+		case curlen == nextlen:
+			maxCount, minCount = 6, 3
+		default:
+			maxCount, minCount = 7, 4
+		}
+	}
+}
+
+// sendTree is zlib's send_tree: it writes t's code lengths with the bit-length codes.
+func (s *zDeflater) sendTree(t *zTree, maxCode int) {
+	bl := s.bl.dyn
+	code := func(c int) { s.sendBits(uint64(bl.code[c]), uint(bl.len[c])) }
+	prevlen := -1
+	nextlen := int(t.len[0])
+	count := 0
+	maxCount, minCount := 7, 4
+	if nextlen == 0 {
+		maxCount, minCount = 138, 3
 	}
 	for n := 0; n <= maxCode; n++ {
 		curlen := nextlen
@@ -686,12 +760,8 @@ func (s *zDeflater) walkTree(t *zTree, maxCode int, send bool) {
 		}
 		switch {
 		case count < minCount:
-			if send {
-				for ; count > 0; count-- {
-					code(curlen)
-				}
-			} else {
-				bl.freq[curlen] += uint16(count)
+			for ; count > 0; count-- {
+				code(curlen)
 			}
 		case curlen != 0:
 			if curlen != prevlen {
@@ -699,19 +769,13 @@ func (s *zDeflater) walkTree(t *zTree, maxCode int, send bool) {
 				count--
 			}
 			code(zRep3_6)
-			if send {
-				s.sendBits(uint64(count-3), 2)
-			}
+			s.sendBits(uint64(count-3), 2)
 		case count <= 10:
 			code(zRepz3_10)
-			if send {
-				s.sendBits(uint64(count-3), 3)
-			}
+			s.sendBits(uint64(count-3), 3)
 		default:
 			code(zRepz11_138)
-			if send {
-				s.sendBits(uint64(count-11), 7)
-			}
+			s.sendBits(uint64(count-11), 7)
 		}
 		count = 0
 		prevlen = curlen
@@ -806,19 +870,23 @@ func (s *zDeflater) compressBlock(lt, dt *zTree) {
 	s.sendBits(uint64(lt.code[zEndBlock]), uint(lt.len[zEndBlock]))
 }
 
+// sendBits queues the n low bits of v (n <= 32), writing whole 32-bit words as they fill.
 func (s *zDeflater) sendBits(v uint64, n uint) {
 	s.bitBuf |= v << s.bitUsed
 	s.bitUsed += n
-	for s.bitUsed >= 8 {
-		s.out = append(s.out, byte(s.bitBuf))
-		s.bitBuf >>= 8
-		s.bitUsed -= 8
+	if s.bitUsed >= 32 {
+		s.out = binary.LittleEndian.AppendUint32(s.out, uint32(s.bitBuf))
+		s.bitBuf >>= 32
+		s.bitUsed -= 32
 	}
 }
 
+// alignByte writes the queued bits, padding the last byte with zeros.
 func (s *zDeflater) alignByte() {
-	if s.bitUsed > 0 {
+	for s.bitUsed > 0 {
 		s.out = append(s.out, byte(s.bitBuf))
+		s.bitBuf >>= 8
+		s.bitUsed -= min(s.bitUsed, 8)
 	}
 	s.bitBuf, s.bitUsed = 0, 0
 }

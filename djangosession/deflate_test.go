@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"math/rand/v2"
 	"os/exec"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -109,5 +110,32 @@ func TestDeflateRoundTrip(t *testing.T) {
 		if err != nil || !bytes.Equal(out, in) {
 			t.Fatalf("input %d (%d bytes): %v", i, len(in), err)
 		}
+	}
+}
+
+// TestDeflaterClearsHeads checks that a compressor goes back to its pool with an empty hash
+// table, whichever way clearHeads takes (recomputing the hashes of a short input, or clearing
+// everything after a long one or a slid window): a stale head would change the next output.
+func TestDeflaterClearsHeads(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	for _, n := range []int{0, 1, 2, 3, 4, 100, rehashMax - 1, rehashMax, rehashMax + 1, 40000, 70000, 140000} {
+		t.Run(strconv.Itoa(n), func(t *testing.T) {
+			data := make([]byte, n)
+			for i := range data {
+				data[i] = "abcdefgh{}\":,0123"[rng.IntN(17)]
+			}
+			s := newZDeflater()
+			s.in = data // zlibCompressTo's steps, without the pool
+			out := s.compressTo(nil, data)
+			s.clearHeads()
+			for h, v := range s.head {
+				if v != 0 {
+					t.Fatalf("head[%d] = %d after clearHeads", h, v)
+				}
+			}
+			if fresh := zlibCompress(data); !bytes.Equal(out, fresh) {
+				t.Fatal("a compressor's second use differs from the first")
+			}
+		})
 	}
 }

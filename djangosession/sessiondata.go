@@ -3,7 +3,6 @@ package djangosession
 import (
 	"bytes"
 	"crypto/hmac"
-	"crypto/sha1"
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
@@ -161,7 +160,7 @@ func DecodeSessionDataKey(data string, opts SessionDataOptions) (*Dict, int, err
 // LegacySessionHash is Django 3.2's SessionBase._hash(serialized): the sha1 salted HMAC
 // hexdigest with LegacySessionKeySalt.
 func LegacySessionHash(serialized []byte, secretKey string) string {
-	return hex.EncodeToString(saltedHMAC(sha1.New, LegacySessionKeySalt, string(serialized), secretKey))
+	return hex.EncodeToString(saltedHMAC(algSHA1, LegacySessionKeySalt, string(serialized), secretKey))
 }
 
 // EncodeLegacySessionData writes the pre-3.1 format, which Django 3.2 writes when

@@ -7,14 +7,19 @@ import (
 	"crypto/sha256"
 	"crypto/sha3"
 	"crypto/sha512"
+	"encoding"
 	"encoding/base64"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"hash"
+	"hash/maphash"
 	"math"
 	"math/big"
+	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -91,21 +96,39 @@ func (e *SignatureExpiredError) Error() string {
 // Unwrap returns ErrSignatureExpired.
 func (e *SignatureExpiredError) Unwrap() error { return ErrSignatureExpired }
 
-// hashes maps the hashlib names this package supports to their constructors.
-var hashes = map[string]func() hash.Hash{
-	"md5":      md5.New,
-	"sha1":     sha1.New,
-	"sha224":   sha256.New224,
-	"sha256":   sha256.New,
-	"sha384":   sha512.New384,
-	"sha512":   sha512.New,
-	"sha3_224": func() hash.Hash { return sha3.New224() },
-	"sha3_256": func() hash.Hash { return sha3.New256() },
-	"sha3_384": func() hash.Hash { return sha3.New384() },
-	"sha3_512": func() hash.Hash { return sha3.New512() },
+// hashAlg is a hashlib algorithm this package supports.
+type hashAlg struct {
+	name string
+	new  func() hash.Hash
+	pool sync.Pool // of hash.Hash, reused by saltedHMAC
 }
 
-func hashFor(algorithm string) (func() hash.Hash, error) {
+// hashes maps the hashlib names this package supports to their constructors.
+var hashes = func() map[string]*hashAlg {
+	m := map[string]*hashAlg{}
+	for name, f := range map[string]func() hash.Hash{
+		"md5":      md5.New,
+		"sha1":     sha1.New,
+		"sha224":   sha256.New224,
+		"sha256":   sha256.New,
+		"sha384":   sha512.New384,
+		"sha512":   sha512.New,
+		"sha3_224": func() hash.Hash { return sha3.New224() },
+		"sha3_256": func() hash.Hash { return sha3.New256() },
+		"sha3_384": func() hash.Hash { return sha3.New384() },
+		"sha3_512": func() hash.Hash { return sha3.New512() },
+	} {
+		m[name] = &hashAlg{name: name, new: f}
+	}
+	return m
+}()
+
+var (
+	algSHA1   = hashes["sha1"]
+	algSHA256 = hashes["sha256"]
+)
+
+func hashFor(algorithm string) (*hashAlg, error) {
 	if h, ok := hashes[algorithm]; ok {
 		return h, nil
 	}
@@ -123,13 +146,144 @@ func SaltedHMAC(keySalt, value, secret, algorithm string) ([]byte, error) {
 	return saltedHMAC(h, keySalt, value, secret), nil
 }
 
-func saltedHMAC(h func() hash.Hash, keySalt, value, secret string) []byte {
-	kh := h()
+func saltedHMAC(alg *hashAlg, keySalt, value, secret string) []byte {
+	return appendSaltedHMAC(nil, alg, keySalt, value, secret)
+}
+
+// hmacStates are the hash states of an HMAC key after its inner and outer pad blocks, as
+// MarshalBinary returns them: restoring one saves deriving the key and hashing the pad again.
+type hmacStates struct {
+	inner, outer []byte
+}
+
+// hmacCacheKey identifies (algorithm, key salt, secret) by two independent 64-bit maphash
+// sums with process-random seeds, so that the cache does not hold secrets in plain text.
+type hmacCacheKey [2]uint64
+
+var (
+	hmacSeeds    = [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()}
+	hmacCache    sync.Map // hmacCacheKey -> *hmacStates
+	hmacCacheLen atomic.Int32
+)
+
+// hmacCacheMax bounds the cache: applications use a handful of (salt, key) pairs; past the
+// bound, new pairs are computed without being cached.
+const hmacCacheMax = 256
+
+func hmacKeyOf(alg *hashAlg, keySalt, secret string) hmacCacheKey {
+	var k hmacCacheKey
+	for i := range k {
+		var h maphash.Hash
+		h.SetSeed(hmacSeeds[i])
+		h.WriteString(alg.name)
+		h.WriteByte(0)
+		var n [8]byte
+		binary.LittleEndian.PutUint64(n[:], uint64(len(keySalt)))
+		h.Write(n[:])
+		h.WriteString(keySalt)
+		h.WriteString(secret)
+		k[i] = h.Sum64()
+	}
+	return k
+}
+
+// hmacStatesFor returns the cached pad states for (alg, keySalt, secret), computing them on
+// first use; nil if the hash cannot save its state.
+func hmacStatesFor(alg *hashAlg, keySalt, secret string) *hmacStates {
+	key := hmacKeyOf(alg, keySalt, secret)
+	if v, ok := hmacCache.Load(key); ok {
+		return v.(*hmacStates)
+	}
+	h := alg.new()
+	h.Write([]byte(keySalt))
+	h.Write([]byte(secret))
+	k := h.Sum(nil) // Django: key = H(key_salt + secret).digest()
+	bs := h.BlockSize()
+	if len(k) > bs {
+		h.Reset()
+		h.Write(k)
+		k = h.Sum(nil)
+	}
+	pad := make([]byte, bs)
+	state := func(x byte) []byte {
+		for i := range pad {
+			pad[i] = x
+		}
+		for i, c := range k {
+			pad[i] ^= c
+		}
+		h.Reset()
+		h.Write(pad)
+		m, ok := h.(encoding.BinaryMarshaler)
+		if _, canRestore := h.(encoding.BinaryUnmarshaler); !ok || !canRestore {
+			return nil
+		}
+		b, err := m.MarshalBinary()
+		if err != nil {
+			return nil
+		}
+		return b
+	}
+	st := &hmacStates{inner: state(0x36), outer: state(0x5c)}
+	if st.inner == nil || st.outer == nil {
+		return nil
+	}
+	if hmacCacheLen.Load() < hmacCacheMax {
+		if _, loaded := hmacCache.LoadOrStore(key, st); !loaded {
+			hmacCacheLen.Add(1)
+		}
+	}
+	return st
+}
+
+// hmacWorker is a hash with room to copy string input through, kept in hashAlg.pool.
+type hmacWorker struct {
+	h       hash.Hash
+	u       encoding.BinaryUnmarshaler
+	scratch [512]byte
+}
+
+func (w *hmacWorker) writeString(s string) {
+	for len(s) > 0 {
+		n := copy(w.scratch[:], s)
+		w.h.Write(w.scratch[:n])
+		s = s[n:]
+	}
+}
+
+// appendSaltedHMAC appends the salted HMAC digest of value to dst.
+func appendSaltedHMAC(dst []byte, alg *hashAlg, keySalt, value, secret string) []byte {
+	return appendSaltedHMAC2(dst, alg, keySalt, secret, nil, value)
+}
+
+// appendSaltedHMAC2 appends the salted HMAC digest of the message b followed by s to dst. It
+// is crypto/hmac's HMAC with the pad states restored from hmacStatesFor and the hash taken
+// from a pool.
+func appendSaltedHMAC2(dst []byte, alg *hashAlg, keySalt, secret string, b []byte, s string) []byte {
+	if st := hmacStatesFor(alg, keySalt, secret); st != nil {
+		w, _ := alg.pool.Get().(*hmacWorker)
+		if w == nil {
+			h := alg.new()
+			w = &hmacWorker{h: h, u: h.(encoding.BinaryUnmarshaler)} // checked by hmacStatesFor
+		}
+		defer alg.pool.Put(w)
+		if w.u.UnmarshalBinary(st.inner) == nil {
+			w.h.Write(b)
+			w.writeString(s)
+			inner := w.h.Sum(w.scratch[:0])
+			if w.u.UnmarshalBinary(st.outer) == nil {
+				w.h.Write(inner)
+				return w.h.Sum(dst)
+			}
+		}
+	}
+	kh := alg.new()
 	kh.Write([]byte(keySalt))
 	kh.Write([]byte(secret))
-	m := hmac.New(h, kh.Sum(nil))
-	m.Write([]byte(value))
-	return m.Sum(nil)
+	m := hmac.New(alg.new, kh.Sum(nil))
+	m.Write(b)
+	m.Write([]byte(s))
+	return m.Sum(dst)
 }
 
 // B64Encode is Django's signing.b64_encode: URL-safe base64 with the "=" padding stripped.
@@ -143,10 +297,24 @@ func B64Encode(b []byte) string {
 // last character are ignored, and decoding stops at a complete padding sequence. It fails
 // (wrapping ErrCorrupt) exactly where Python raises binascii.Error.
 func B64Decode(s string) ([]byte, error) {
+	return appendB64Decode(nil, s)
+}
+
+// appendB64Decode is B64Decode appending to dst.
+func appendB64Decode(dst []byte, s string) ([]byte, error) {
 	if len(s)%4 != 1 && isRawURLBase64(s) {
 		// Only URL-safe characters, no padding: Go's decoder (lenient about the unused low
-		// bits, like Python's) gives the same bytes.
-		return base64.RawURLEncoding.DecodeString(s)
+		// bits, like Python's) gives the same bytes. It reads bytes, so s is copied to the
+		// spare room of dst first, behind the decoded bytes' place.
+		n := base64.RawURLEncoding.DecodedLen(len(s))
+		dst = slices.Grow(dst, n+len(s))
+		src := dst[len(dst)+n : len(dst)+n+len(s)]
+		copy(src, s)
+		m, err := base64.RawURLEncoding.Decode(dst[len(dst):len(dst)+n], src)
+		if err != nil {
+			return nil, err
+		}
+		return dst[:len(dst)+m], nil
 	}
 	pad := (4 - len(s)%4) % 4
 	b := make([]byte, 0, len(s)+pad)
@@ -154,7 +322,11 @@ func B64Decode(s string) ([]byte, error) {
 	for range pad {
 		b = append(b, '=')
 	}
-	return pyB64DecodeAlphabet(b, true)
+	out, err := pyB64DecodeAlphabet(b, true)
+	if err != nil {
+		return nil, err
+	}
+	return append(dst, out...), nil
 }
 
 func isRawURLBase64(s string) bool {
@@ -311,6 +483,48 @@ func B62Decode(s string) (int64, error) {
 	return b.Int64(), nil
 }
 
+// b62DecodeSmall is b62DecodeBig for values that fit an int64; ok is false when s is valid
+// base62 beyond that range (then b62DecodeBig has the value).
+func b62DecodeSmall(s string) (v int64, ok bool, err error) {
+	if s == "" {
+		return 0, false, &Base62Error{}
+	}
+	d := s
+	neg := d[0] == '-'
+	if neg {
+		d = d[1:]
+	}
+	if len(d) > 10 { // 62^10 < 2^63: ten digits always fit
+		b, err := b62DecodeBig(s)
+		if err != nil {
+			return 0, false, err
+		}
+		if !b.IsInt64() {
+			return 0, false, nil
+		}
+		return b.Int64(), true, nil
+	}
+	for i := 0; i < len(d); i++ {
+		c := b62Value[d[i]]
+		if c < 0 {
+			return 0, false, &Base62Error{Input: truncate(s, 16)}
+		}
+		v = v*62 + int64(c)
+	}
+	if neg {
+		v = -v
+	}
+	return v, true, nil
+}
+
+// b62Value maps a byte to its base62 digit value, or -1.
+var b62Value = func() (t [256]int8) {
+	for i := range t {
+		t[i] = int8(strings.IndexByte(base62Alphabet, byte(i)))
+	}
+	return t
+}()
+
 func b62DecodeBig(s string) (*big.Int, error) {
 	if s == "" {
 		return nil, &Base62Error{}
@@ -372,11 +586,12 @@ type Signer struct {
 
 // signer is a Signer with its defaults resolved and validated.
 type signer struct {
-	keys   []string
-	salt   string
-	sep    string
-	hash   func() hash.Hash
-	legacy func() hash.Hash
+	keys    []string
+	salt    string
+	keySalt string // salt + "signer"
+	sep     string
+	hash    *hashAlg
+	legacy  *hashAlg
 }
 
 func (s *Signer) resolve(defaultSalt string) (signer, error) {
@@ -405,9 +620,14 @@ func (s *Signer) resolve(defaultSalt string) (signer, error) {
 			return signer{}, err
 		}
 	}
-	r.keys = make([]string, 0, 1+len(s.FallbackKeys))
-	r.keys = append(r.keys, s.Key)
-	r.keys = append(r.keys, s.FallbackKeys...)
+	r.keySalt = r.salt + "signer"
+	if len(s.FallbackKeys) == 0 {
+		r.keys = []string{s.Key}
+	} else {
+		r.keys = make([]string, 0, 1+len(s.FallbackKeys))
+		r.keys = append(r.keys, s.Key)
+		r.keys = append(r.keys, s.FallbackKeys...)
+	}
 	return r, nil
 }
 
@@ -422,12 +642,35 @@ func sepUnsafe(sep string) bool {
 	return true
 }
 
-func (r *signer) signature(h func() hash.Hash, value, key string) string {
-	return B64Encode(saltedHMAC(h, r.salt+"signer", value, key))
+func (r *signer) signature(h *hashAlg, value, key string) string {
+	return B64Encode(saltedHMAC(h, r.keySalt, value, key))
 }
 
 func (r *signer) sign(value string) string {
-	return value + r.sep + r.signature(r.hash, value, r.keys[0])
+	b := append(make([]byte, 0, len(value)+len(r.sep)+86), value...)
+	return string(r.appendSignature(b, len(b)))
+}
+
+// appendSignature appends sep + the signature of b[:n] to b[:n].
+func (r *signer) appendSignature(b []byte, n int) []byte {
+	var sum [64]byte
+	mac := appendSaltedHMAC2(sum[:0], r.hash, r.keySalt, r.keys[0], b[:n], "")
+	dst := append(b[:n], r.sep...)
+	return base64.RawURLEncoding.AppendEncode(dst, mac)
+}
+
+// signatureMatches reports, in constant time, whether sig is the signature of value under
+// alg and key.
+func (r *signer) signatureMatches(alg *hashAlg, value, sig, key string) bool {
+	const maxSig = 86 // B64Encode of a 64-byte digest
+	if len(sig) > maxSig {
+		return false // longer than any signature; the length is public anyway
+	}
+	var buf [64 + 2*maxSig]byte
+	mac := appendSaltedHMAC2(buf[:0:64], alg, r.keySalt, key, nil, value)
+	want := base64.RawURLEncoding.AppendEncode(buf[64:64:64+maxSig], mac)
+	got := append(buf[64+maxSig:64+maxSig:len(buf)], sig...)
+	return hmac.Equal(got, want)
 }
 
 // unsign verifies signed and returns its value and the index of the key that matched.
@@ -438,10 +681,10 @@ func (r *signer) unsign(signed string) (string, int, error) {
 	}
 	value, sig := signed[:i], signed[i+len(r.sep):]
 	for k, key := range r.keys {
-		if hmac.Equal([]byte(sig), []byte(r.signature(r.hash, value, key))) {
+		if r.signatureMatches(r.hash, value, sig, key) {
 			return value, k, nil
 		}
-		if r.legacy != nil && hmac.Equal([]byte(sig), []byte(r.signature(r.legacy, value, key))) {
+		if r.legacy != nil && r.signatureMatches(r.legacy, value, sig, key) {
 			return value, k, nil
 		}
 	}
@@ -501,11 +744,7 @@ func (s Signer) SignObject(v any, opts ObjectOptions) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	b, err := encodeObject(v, opts.Serializer, opts.Compress)
-	if err != nil {
-		return "", err
-	}
-	return r.sign(b), nil
+	return r.signObject(v, opts.Serializer, opts.Compress, "")
 }
 
 // UnsignObject is Signer.unsign_object: it verifies the signature before decoding anything.
@@ -613,18 +852,24 @@ func (r *signer) unsignTimestamp(signed string, maxAge time.Duration, now func()
 		return Unsigned{}, &timestampError{msg: "no timestamp"}
 	}
 	value, tsText := result[:i], result[i+len(r.sep):]
-	ts, err := b62DecodeBig(tsText)
+	small, ok, err := b62DecodeSmall(tsText)
 	if err != nil {
 		return Unsigned{}, &timestampError{msg: "invalid timestamp"}
 	}
 	u := Unsigned{Value: value, KeyIndex: k}
-	if ts.IsInt64() {
-		u.Timestamp = time.Unix(ts.Int64(), 0)
+	if ok {
+		u.Timestamp = time.Unix(small, 0)
 	}
 	if maxAge != 0 {
 		// Django: age = time.time() - timestamp, in float seconds; an int too large for a
 		// float raises OverflowError.
-		tsf, _ := new(big.Float).SetInt(ts).Float64()
+		var tsf float64
+		if ok {
+			tsf = float64(small) // rounds to nearest even, as big.Float's Float64 does
+		} else {
+			ts, _ := b62DecodeBig(tsText)
+			tsf, _ = new(big.Float).SetInt(ts).Float64()
+		}
 		if math.IsInf(tsf, 0) {
 			return Unsigned{}, &timestampError{msg: "timestamp out of range"}
 		}
@@ -651,11 +896,7 @@ func (s TimestampSigner) SignObject(v any, opts ObjectOptions) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	b, err := encodeObject(v, opts.Serializer, opts.Compress)
-	if err != nil {
-		return "", err
-	}
-	return r.sign(b + r.sep + s.Timestamp()), nil
+	return r.signObject(v, opts.Serializer, opts.Compress, s.Timestamp())
 }
 
 // UnsignObject verifies, checks the age (maxAge 0 = none) and decodes a SignObject value.
@@ -671,25 +912,63 @@ func (s TimestampSigner) UnsignObject(signed string, maxAge time.Duration, opts 
 	return decodeObject(u.Value, opts.Serializer, opts.MaxDecompressedSize)
 }
 
-// inflatedPool holds buffers for payloads inflated on their way to JSONSerializer.
-var inflatedPool = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
+// scratchPool holds buffers for the intermediate bytes of signObject and decodeObject.
+var scratchPool = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
 
-// encodeObject is the framing of sign_object before signing.
-func encodeObject(v any, ser Serializer, compress bool) (string, error) {
+func getScratch() *[]byte { return scratchPool.Get().(*[]byte) }
+
+func putScratch(bp *[]byte, b []byte) {
+	if cap(b) <= 1<<20 {
+		*bp = b[:0]
+		scratchPool.Put(bp)
+	}
+}
+
+// signObject is sign_object: it serializes v, optionally compresses it, encodes it with
+// B64Encode (a leading "." marks compression), appends sep + timestamp unless timestamp is
+// empty, and signs the result.
+func (r *signer) signObject(v any, ser Serializer, compress bool, timestamp string) (string, error) {
+	var data []byte
 	if ser == nil {
 		ser = JSONSerializer{}
 	}
-	data, err := ser.Dumps(v)
-	if err != nil {
-		return "", err
-	}
-	if compress {
-		c := zlibCompress(data)
-		if len(c) < len(data)-1 {
-			return "." + B64Encode(c), nil
+	if _, ok := ser.(JSONSerializer); ok {
+		e := getJSONEncoder()
+		defer e.release()
+		if err := e.value(v, 0); err != nil {
+			return "", err
+		}
+		data = e.buf
+	} else {
+		var err error
+		if data, err = ser.Dumps(v); err != nil {
+			return "", err
 		}
 	}
-	return B64Encode(data), nil
+	payload, dot := data, false
+	if compress {
+		zp := getScratch()
+		c := zlibCompressTo((*zp)[:0], data)
+		defer putScratch(zp, c)
+		if len(c) < len(data)-1 {
+			payload, dot = c, true
+		}
+	}
+	op := getScratch()
+	out := (*op)[:0]
+	out = slices.Grow(out, 1+base64.RawURLEncoding.EncodedLen(len(payload))+2*len(r.sep)+len(timestamp)+86)
+	if dot {
+		out = append(out, '.')
+	}
+	out = base64.RawURLEncoding.AppendEncode(out, payload)
+	if timestamp != "" {
+		out = append(out, r.sep...)
+		out = append(out, timestamp...)
+	}
+	out = r.appendSignature(out, len(out))
+	signed := string(out)
+	putScratch(op, out)
+	return signed, nil
 }
 
 // decodeObject is the framing of unsign_object after verification.
@@ -697,11 +976,21 @@ func decodeObject(b64 string, ser Serializer, maxSize int) (any, error) {
 	if ser == nil {
 		ser = JSONSerializer{}
 	}
+	_, isJSON := ser.(JSONSerializer) // JSONSerializer copies what it keeps: buffers can be reused
 	compressed := strings.HasPrefix(b64, ".")
 	if compressed {
 		b64 = b64[1:]
 	}
-	data, err := B64Decode(b64)
+	var bp *[]byte
+	var data []byte
+	var err error
+	if isJSON || compressed {
+		bp = getScratch()
+		data, err = appendB64Decode((*bp)[:0], b64)
+		defer func() { putScratch(bp, data) }()
+	} else {
+		data, err = B64Decode(b64)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -709,24 +998,18 @@ func decodeObject(b64 string, ser Serializer, maxSize int) (any, error) {
 		if maxSize == 0 {
 			maxSize = DefaultMaxDecompressedSize
 		}
-		if _, ok := ser.(JSONSerializer); ok {
-			// JSONSerializer copies what it keeps, so the inflated bytes can be reused.
-			bp := inflatedPool.Get().(*[]byte)
-			out, err := zlibDecompressTo((*bp)[:0], data, maxSize)
-			if err != nil {
-				inflatedPool.Put(bp)
-				return nil, err
-			}
-			v, err := ser.Loads(out)
-			if cap(out) <= 1<<20 {
-				*bp = out[:0]
-				inflatedPool.Put(bp)
-			}
-			return v, err
+		var out []byte
+		if isJSON {
+			ip := getScratch()
+			out, err = zlibDecompressTo((*ip)[:0], data, maxSize)
+			defer func() { putScratch(ip, out) }()
+		} else {
+			out, err = zlibDecompress(data, maxSize)
 		}
-		if data, err = zlibDecompress(data, maxSize); err != nil {
+		if err != nil {
 			return nil, err
 		}
+		return ser.Loads(out)
 	}
 	return ser.Loads(data)
 }

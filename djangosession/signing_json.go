@@ -1,12 +1,15 @@
 package djangosession
 
 import (
+	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"math"
 	"math/big"
 	"slices"
 	"strconv"
+	"sync"
 	"unicode/utf8"
 )
 
@@ -88,16 +91,37 @@ func (e *JSONSyntaxError) Unwrap() error { return ErrCorrupt }
 
 // Dumps implements Serializer.
 func (JSONSerializer) Dumps(v any) ([]byte, error) {
-	e := jsonEncoder{buf: make([]byte, 0, 256)}
+	e := getJSONEncoder()
+	defer e.release()
 	if err := e.value(v, 0); err != nil {
 		return nil, err
 	}
-	return e.buf, nil
+	return bytes.Clone(e.buf), nil
+}
+
+// jsonEncoderPool keeps encoders, whose buffer would otherwise grow from nothing every time.
+var jsonEncoderPool = sync.Pool{New: func() any { return &jsonEncoder{buf: make([]byte, 0, 1024)} }}
+
+func getJSONEncoder() *jsonEncoder {
+	e := jsonEncoderPool.Get().(*jsonEncoder)
+	e.buf = e.buf[:0]
+	return e
+}
+
+// release returns e to the pool; e.buf must not be used afterwards.
+func (e *jsonEncoder) release() {
+	clear(e.dicts)
+	e.dicts = e.dicts[:0]
+	if cap(e.buf) <= 1<<20 {
+		jsonEncoderPool.Put(e)
+	}
 }
 
 // Loads implements Serializer.
 func (JSONSerializer) Loads(data []byte) (any, error) {
-	d := jsonDecoder{data: data}
+	d := jsonDecoderPool.Get().(*jsonDecoder)
+	defer d.release()
+	d.data, d.text, d.pos = data, string(data), 0
 	d.skipWS()
 	v, err := d.value(0)
 	if err != nil {
@@ -236,17 +260,16 @@ func (e *jsonEncoder) dict(d *Dict, depth int) error {
 	}
 	e.dicts = append(e.dicts, d)
 	e.buf = append(e.buf, '{')
-	first := true
-	for k, v := range d.All() {
-		if !first {
+	for i := range d.items {
+		if i > 0 {
 			e.buf = append(e.buf, ',')
 		}
-		first = false
-		if err := e.key(k); err != nil {
+		it := &d.items[i]
+		if err := e.key(it.key); err != nil {
 			return err
 		}
 		e.buf = append(e.buf, ':')
-		if err := e.value(v, depth+1); err != nil {
+		if err := e.value(it.val, depth+1); err != nil {
 			return err
 		}
 	}
@@ -306,6 +329,54 @@ var jsonSafe = func() (t [256]bool) {
 	return t
 }()
 
+const (
+	swarOnes  = 0x0101010101010101
+	swarHighs = 0x8080808080808080
+)
+
+// swarFlags returns a word whose high bits mark (at least) the bytes of x that are below
+// 0x20, equal to '"' or '\\', or at least 0x80, and, with del, 0x7f too. A zero result means
+// no byte of x is one of those. (Borrows and carries may set flags above a marked byte; they
+// never hide one.)
+func swarFlags(x uint64, del bool) uint64 {
+	hasZero := func(v uint64) uint64 { return (v - swarOnes) & ^v }
+	f := (x-0x20*swarOnes)&^x | hasZero(x^('"'*swarOnes)) | hasZero(x^('\\'*swarOnes)) | x
+	if del {
+		f |= x + swarOnes
+	}
+	return f & swarHighs
+}
+
+// jsonSafeRun returns the index of the first byte of s at or after i that json.dumps does not
+// copy as it is.
+func jsonSafeRun(s string, i int) int {
+	for i < len(s) && jsonSafe[s[i]] {
+		i++
+	}
+	return i
+}
+
+// plainRun returns the index of the first byte of b at or after i that ends the fast path of
+// the string decoder: '"', '\\', a control character or a byte >= 0x80. Strings in sessions
+// are short: a word at a time pays only from 16 bytes on.
+func plainRun(b []byte, i int) int {
+	for i+16 <= len(b) && swarFlags(binary.LittleEndian.Uint64(b[i:]), false) == 0 {
+		i += 8
+	}
+	for i < len(b) && jsonPlain[b[i]] {
+		i++
+	}
+	return i
+}
+
+// jsonPlain marks the bytes plainRun passes over.
+var jsonPlain = func() (t [256]bool) {
+	for c := 0x20; c < 0x80; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
+
 func (e *jsonEncoder) uescape(r rune) {
 	e.buf = append(e.buf, '\\', 'u', lowerHex[r>>12&0xf], lowerHex[r>>8&0xf], lowerHex[r>>4&0xf], lowerHex[r&0xf])
 }
@@ -315,10 +386,7 @@ func (e *jsonEncoder) str(s string) error {
 	e.buf = append(e.buf, '"')
 	for i := 0; i < len(s); {
 		// Copy the run of characters that need no escaping in one go.
-		j := i
-		for j < len(s) && jsonSafe[s[j]] {
-			j++
-		}
+		j := jsonSafeRun(s, i)
 		e.buf = append(e.buf, s[i:j]...)
 		if i = j; i == len(s) {
 			break
@@ -422,11 +490,55 @@ var pyNaN = math.Float64frombits(0x7ff8000000000000)
 
 type jsonDecoder struct {
 	data []byte
+	// text is data as a string: strings without escapes are substrings of it, which saves
+	// an allocation per string (they keep text alive, which is about the size of the value).
+	text string
 	pos  int
-	keys map[string]any // object keys seen so far (boxed once), shared like CPython's memo
+	keys *[keyCacheSize]cachedKey // object keys seen (boxed once), like CPython's memo
 	// stack holds the items of the containers being read, so that each container is
 	// allocated once at its final size.
 	stack []any
+	// scratch collects the bytes of a string with escapes.
+	scratch []byte
+	// dicts and items are slabs the decoded dicts and their items are carved from.
+	dicts []Dict
+	items []dictItem
+}
+
+// jsonDecoderPool keeps decoders for their key cache, stack and scratch buffers.
+var jsonDecoderPool = sync.Pool{New: func() any { return &jsonDecoder{keys: new([keyCacheSize]cachedKey)} }}
+
+// release drops every reference to the decoded data and returns d to the pool.
+func (d *jsonDecoder) release() {
+	clear(d.keys[:])
+	clear(d.stack)
+	d.data, d.text, d.stack, d.dicts, d.items = nil, "", d.stack[:0], nil, nil
+	if cap(d.stack) > 4096 {
+		d.stack = nil
+	}
+	if cap(d.scratch) > 1<<16 {
+		d.scratch = nil
+	}
+	jsonDecoderPool.Put(d)
+}
+
+// newDict returns a dict holding items, carved from the decoder's slabs. The items' slice is
+// capped at its length, so a later Set reallocates instead of writing into the slab.
+func (d *jsonDecoder) newDict(n int) *Dict {
+	if len(d.dicts) == cap(d.dicts) {
+		d.dicts = make([]Dict, 0, min(max(2*cap(d.dicts), 4), 256))
+	}
+	d.dicts = d.dicts[:len(d.dicts)+1]
+	obj := &d.dicts[len(d.dicts)-1]
+	if n > 0 {
+		if cap(d.items)-len(d.items) < n {
+			d.items = make([]dictItem, 0, max(n, min(2*cap(d.items), 1024), 8))
+		}
+		l := len(d.items)
+		d.items = d.items[:l+n]
+		obj.items = d.items[l : l : l+n]
+	}
+	return obj
 }
 
 func (d *jsonDecoder) errorf(msg string) error {
@@ -434,6 +546,13 @@ func (d *jsonDecoder) errorf(msg string) error {
 }
 
 func (d *jsonDecoder) skipWS() {
+	if d.pos < len(d.data) && d.data[d.pos] > ' ' {
+		return // compact JSON, as Django writes it: no whitespace
+	}
+	d.skipWSSlow()
+}
+
+func (d *jsonDecoder) skipWSSlow() {
 	for d.pos < len(d.data) {
 		switch d.data[d.pos] {
 		case ' ', '\t', '\n', '\r':
@@ -551,18 +670,30 @@ func (d *jsonDecoder) number() (any, error) {
 			i = e
 		}
 	}
-	tok := string(d.data[start:i])
 	d.pos = i
+	if !isFloat && i-start <= 18 {
+		// At most 18 characters: fits an int64 whatever they are.
+		p := start
+		neg := d.data[p] == '-'
+		if neg {
+			p++
+		}
+		var v int64
+		for ; p < i; p++ {
+			v = v*10 + int64(d.data[p]-'0')
+		}
+		if neg {
+			v = -v
+		}
+		return v, nil
+	}
+	tok := d.text[start:i]
 	if isFloat {
 		f, err := strconv.ParseFloat(tok, 64)
 		if err != nil && !errors.Is(err, strconv.ErrRange) {
 			return nil, &JSONSyntaxError{Msg: "invalid number", Offset: start}
 		}
 		return f, nil
-	}
-	if len(tok) <= 18 {
-		v, _ := strconv.ParseInt(tok, 10, 64)
-		return v, nil
 	}
 	digits := len(tok)
 	if tok[0] == '-' {
@@ -614,57 +745,60 @@ func appendWTF8(b []byte, r rune) []byte {
 	return utf8.AppendRune(b, r)
 }
 
+// keyCacheSize is the number of slots of the decoder's key cache, a direct-mapped table.
+const keyCacheSize = 64
+
+type cachedKey struct {
+	s     string
+	boxed any
+}
+
+// keySlot picks the cache slot of a key from its length and first and last bytes.
+func keySlot(b []byte) int {
+	if len(b) == 0 {
+		return 0
+	}
+	return (len(b)*31 + int(b[0])*7 + int(b[len(b)-1])) % keyCacheSize
+}
+
 // key reads an object key, reusing the (boxed) string of an equal key read before: keys repeat
-// in lists of dicts, and CPython memoizes them the same way.
+// in lists of dicts, and CPython memoizes them the same way. Only keys without escapes are
+// cached; a slot holds the last key that hashed to it.
 func (d *jsonDecoder) key() (any, error) {
-	i := d.pos
-	for i < len(d.data) {
-		c := d.data[i]
-		if c == '"' {
-			if k, ok := d.keys[string(d.data[d.pos:i])]; ok {
+	if i := plainRun(d.data, d.pos); i < len(d.data) && d.data[i] == '"' {
+		{
+			raw := d.data[d.pos:i]
+			slot := keySlot(raw)
+			ck := &d.keys[slot]
+			if ck.boxed != nil && ck.s == string(raw) {
 				d.pos = i + 1
-				return k, nil
+				return ck.boxed, nil
 			}
-			break
+			k := d.text[d.pos:i]
+			d.pos = i + 1
+			ck.s, ck.boxed = k, k
+			return ck.boxed, nil
 		}
-		if c == '\\' || c < 0x20 || c >= 0x80 {
-			break
-		}
-		i++
 	}
 	k, err := d.str()
 	if err != nil {
 		return nil, err
 	}
-	var boxed any = k
-	if d.keys == nil {
-		d.keys = make(map[string]any, 16)
-	}
-	if len(d.keys) < 4096 {
-		d.keys[k] = boxed
-	}
-	return boxed, nil
+	return k, nil
 }
 
 // str is CPython's scanstring_unicode in strict mode; d.pos is just after the opening quote.
 func (d *jsonDecoder) str() (string, error) {
 	begin := d.pos - 1
 	// Fast path: no escapes and ASCII only.
-	i := d.pos
-	for i < len(d.data) {
-		c := d.data[i]
-		if c == '"' {
-			s := string(d.data[d.pos:i])
-			d.pos = i + 1
-			return s, nil
-		}
-		if c == '\\' || c < 0x20 || c >= 0x80 {
-			break
-		}
-		i++
+	i := plainRun(d.data, d.pos)
+	if i < len(d.data) && d.data[i] == '"' {
+		s := d.text[d.pos:i]
+		d.pos = i + 1
+		return s, nil
 	}
-	out := make([]byte, 0, i-d.pos+16)
-	out = append(out, d.data[d.pos:i]...)
+	out := append(d.scratch[:0], d.data[d.pos:i]...)
+	defer func() { d.scratch = out[:0] }()
 	d.pos = i
 	for {
 		if d.pos >= len(d.data) {
@@ -737,7 +871,7 @@ func (d *jsonDecoder) object(depth int) (any, error) {
 	d.skipWS()
 	if d.pos < len(d.data) && d.data[d.pos] == '}' {
 		d.pos++
-		return NewDict(0), nil
+		return d.newDict(0), nil
 	}
 	for {
 		if d.pos >= len(d.data) || d.data[d.pos] != '"' {
@@ -763,10 +897,14 @@ func (d *jsonDecoder) object(depth int) (any, error) {
 		if d.pos < len(d.data) && d.data[d.pos] == '}' {
 			d.pos++
 			items := d.stack[base:]
-			obj := NewDict(len(items) / 2)
+			obj := d.newDict(len(items) / 2)
 			for i := 0; i < len(items); i += 2 {
 				// A repeated key keeps its first place and takes the last value, as in CPython.
-				obj.set(hashKey{kind: 's', s: items[i].(string)}, items[i], items[i+1])
+				if len(obj.items) < 8 {
+					obj.setSmallStr(items[i].(string), items[i], items[i+1])
+				} else {
+					obj.set(hashKey{kind: 's', s: items[i].(string)}, items[i], items[i+1])
+				}
 			}
 			clear(items)
 			d.stack = d.stack[:base]

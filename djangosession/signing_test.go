@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"crypto/hmac"
 	"crypto/sha1"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"math"
 	"math/big"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
@@ -819,5 +821,46 @@ func TestJSONLoads(t *testing.T) {
 		if _, err := (JSONSerializer{}).Loads([]byte(in)); !errors.Is(err, ErrCorrupt) || !errors.As(err, new(*JSONSyntaxError)) {
 			t.Errorf("Loads(%q): %v, want a *JSONSyntaxError", truncate(in, 20), err)
 		}
+	}
+}
+
+// TestSWARFlags checks the word-at-a-time scans of the JSON encoder and decoder against the
+// byte tests they stand for: every byte value at every position of a word of safe bytes, and
+// random words.
+func TestSWARFlags(t *testing.T) {
+	encUnsafe := func(c byte) bool { return !jsonSafe[c] }
+	decUnsafe := func(c byte) bool { return c == '"' || c == '\\' || c < 0x20 || c >= 0x80 }
+	check := func(w [8]byte) {
+		t.Helper()
+		x := binary.LittleEndian.Uint64(w[:])
+		var enc, dec bool
+		for _, c := range w {
+			enc = enc || encUnsafe(c)
+			dec = dec || decUnsafe(c)
+		}
+		if got := swarFlags(x, true) != 0; got != enc {
+			t.Fatalf("swarFlags(% x, del) flags %v, want %v", w, got, enc)
+		}
+		if got := swarFlags(x, false) != 0; got != dec {
+			t.Fatalf("swarFlags(% x) flags %v, want %v", w, got, dec)
+		}
+	}
+	for pos := range 8 {
+		for c := range 256 {
+			w := [8]byte{'a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'}
+			w[pos] = byte(c)
+			check(w)
+		}
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for range 200000 {
+		var w [8]byte
+		for i := range w {
+			w[i] = byte(rng.IntN(256))
+			if rng.IntN(2) == 0 {
+				w[i] = byte(' ' + rng.IntN(95)) // mostly printable, so that clean words occur
+			}
+		}
+		check(w)
 	}
 }
