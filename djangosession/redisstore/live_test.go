@@ -321,7 +321,7 @@ func TestLiveIntValue(t *testing.T) {
 func TestLiveReplica(t *testing.T) {
 	purl, rurl := primaryURL(t), replicaURL(t)
 	prefix := keyPrefix(t)
-	raw := rawClient(t, purl, prefix)
+	rawClient(t, purl, prefix) // deletes the test's keys afterwards
 	ctx := context.Background()
 	pc, prec := recordedClient(t, purl)
 	rc, rrec := recordedClient(t, rurl)
@@ -334,9 +334,9 @@ func TestLiveReplica(t *testing.T) {
 		if err := c.Set(ctx, key, sessionPickle, time.Minute); err != nil {
 			t.Fatal(err)
 		}
-		if err := raw.Do(ctx, "WAIT", 1, 5000).Err(); err != nil {
-			t.Fatal(err)
-		}
+		// Wait (bounded) until the replica has the key. WAIT would only cover writes made on
+		// its own connection, and the write above went through another one.
+		waitReplica(t, rurl, key)
 		got, err := c.Get(ctx, key)
 		if err != nil || !bytes.Equal(got, sessionPickle) {
 			t.Fatalf("Get from replica = %x, %v", got, err)
@@ -446,5 +446,28 @@ func cacheOps(c *Cache) map[string]func(context.Context) error {
 		},
 		"delete": func(ctx context.Context) error { return c.Delete(ctx, key) },
 		"has":    func(ctx context.Context) error { _, err := c.Has(ctx, key); return err },
+	}
+}
+
+// waitReplica polls the replica at url until it holds key, for at most 5 s.
+func waitReplica(t *testing.T, url, key string) {
+	t.Helper()
+	opt, err := redis.ParseURL(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc := redis.NewClient(opt)
+	defer rc.Close()
+	ctx := context.Background()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		n, err := rc.Exists(ctx, key).Result()
+		if err == nil && n == 1 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the replica did not receive %s within 5 s (last: %d, %v)", key, n, err)
+		}
+		time.Sleep(5 * time.Millisecond)
 	}
 }
