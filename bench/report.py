@@ -1,0 +1,276 @@
+"""Summarise one bench/run.sh result directory as Markdown tables (printed on stdout).
+
+Every figure is the median of its samples (go test -count runs; timeit repeats) with its spread
+written as "±x%": half the range (max - min) over the median. A ratio is the ratio of the
+medians, with its range in brackets: worst case (slowest Go sample against fastest Django
+sample) to best case.
+
+Usage: python bench/report.py bench/results/<time>
+"""
+
+import json
+import os
+import re
+import statistics
+import sys
+
+LINE = re.compile(r"^(Benchmark\S+?)(?:-\d+)?\s+(\d+)\s+(.*)$")
+
+
+def go_results(path):
+    """name -> {"ns": [...], "B": [...], "allocs": [...], "pyobjects": [...]}"""
+    res = {}
+    if not os.path.exists(path):
+        return res
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            m = LINE.match(line.strip())
+            if not m:
+                continue
+            name = m.group(1)[len("Benchmark"):]
+            fields = m.group(3).split()
+            r = res.setdefault(name, {})
+            for val, unit in zip(fields[::2], fields[1::2]):
+                key = {"ns/op": "ns", "B/op": "B", "allocs/op": "allocs"}.get(unit, unit)
+                r.setdefault(key, []).append(float(val))
+    return res
+
+
+def py_results(path):
+    if not os.path.exists(path):
+        return {}
+    with open(path, encoding="utf-8") as f:
+        d = json.load(f)
+    return {k: {"ns": v["samples_ns"]} for k, v in d["results"].items()}
+
+
+def med(xs):
+    return statistics.median(xs)
+
+
+def spread(xs):
+    m = med(xs)
+    return 0.0 if m == 0 else (max(xs) - min(xs)) / 2 / m * 100
+
+
+def fig(xs, unit="ns"):
+    if not xs:
+        return "—"
+    m = med(xs)
+    if unit == "ns" and m >= 100_000:
+        s = f"{m / 1000:,.0f} µs"
+    elif unit == "ns" and m >= 10_000:
+        s = f"{m / 1000:,.1f} µs"
+    elif unit == "ns":
+        s = f"{m:,.0f} ns"
+    else:
+        s = f"{m:,.0f}"
+    return f"{s} ±{spread(xs):.0f}%"
+
+
+def ratio(slow, fast):
+    """How many times faster `fast` is than `slow` (medians), with the range."""
+    if not slow or not fast:
+        return None, "—"
+    r = med(slow) / med(fast)
+    lo, hi = min(slow) / max(fast), max(slow) / min(fast)
+    return r, f"{r:.2f}x [{lo:.2f}–{hi:.2f}]"
+
+
+def overhead(store, raw):
+    """Store time over raw time, in percent (medians), with the range."""
+    if not store or not raw:
+        return None, "—"
+    o = (med(store) / med(raw) - 1) * 100
+    lo = (min(store) / max(raw) - 1) * 100
+    hi = (max(store) / min(raw) - 1) * 100
+    return o, f"{o:+.0f}% [{lo:+.0f}…{hi:+.0f}]"
+
+
+def verdict(value, target, higher_is_better=True):
+    if value is None:
+        return "—"
+    ok = value >= target if higher_is_better else value <= target
+    return "met" if ok else "**missed**"
+
+
+def read_kv(path):
+    out = {}
+    if os.path.exists(path):
+        with open(path, encoding="utf-8") as f:
+            for line in f:
+                k, _, v = line.strip().partition(" ")
+                out[k] = v
+    return out
+
+
+def main():
+    d = sys.argv[1]
+    machine = read_kv(os.path.join(d, "machine.txt"))
+    placements = [p for p in ("one", "split") if os.path.isdir(os.path.join(d, p))]
+    meta = {}
+    for p in placements:
+        for f in ("django-codec.json", "django-store.json"):
+            path = os.path.join(d, p, f)
+            if os.path.exists(path):
+                with open(path, encoding="utf-8") as fh:
+                    meta = json.load(fh)["meta"]
+    print(f"# djangobridge benchmark run {os.path.basename(d)}\n")
+    print(f"- machine: {machine.get('nproc')} CPUs, {machine.get('cpu')}; {machine.get('go')}; "
+          f"Redis {machine.get('redis')}, memcached {machine.get('memcached')}")
+    if meta:
+        print(f"- Python {meta.get('python')}, Django {meta.get('django')}, redis-py {meta.get('redis')}, "
+              f"django-redis {meta.get('django-redis')}, pymemcache {meta.get('pymemcache')}, "
+              f"pylibmc {meta.get('pylibmc')}")
+    print(f"- load average (1/5/15 min) at start {machine.get('load_start')}, at end {machine.get('load_end')}"
+          f"{'; --quick run' if machine.get('quick') == '1' else ''}")
+    print("- figures: median ±half-range of the samples; ratios: ratio of medians [worst–best]")
+    print("- placements: **one** = benchmark and servers on CPU 0; **split** = benchmark on CPU 0, "
+          "servers on CPU 1\n")
+
+    for p in placements:
+        pd = os.path.join(d, p)
+        pinfo = read_kv(os.path.join(pd, "placement.txt"))
+        go = {**go_results(os.path.join(pd, "go-codec.txt")), **go_results(os.path.join(pd, "go-store.txt"))}
+        py = {**py_results(os.path.join(pd, "django-codec.json")), **py_results(os.path.join(pd, "django-store.json"))}
+        print(f"## Placement: {p}\n")
+        print(f"client CPU {pinfo.get('client_cpu')}, server CPU {pinfo.get('server_cpu')}; load average "
+              f"before {pinfo.get('load_before', '?')}, after {pinfo.get('load_after', '?')}\n")
+
+        rows = []
+        for op, target in (("PickleDecode", 2), ("PickleEncode", 2), ("SignedCookieDumps", 5),
+                           ("SignedCookieLoads", 5), ("SessionDataEncode", 5), ("SessionDataDecode", 5)):
+            for size in ("typical", "typical_10k"):
+                name = f"{op}/{size}"
+                g, c = go.get(name, {}), py.get(name, {})
+                if not g and not c:
+                    continue
+                r, rs = ratio(c.get("ns"), g.get("ns"))
+                rows.append((name, fig(g.get("ns")), fig(c.get("ns")), rs,
+                             f"{med(g['allocs']):.0f}" if g.get("allocs") else "—",
+                             f"≥{target}x", verdict(r, target)))
+        if rows:
+            print("### Codec: Go vs CPython pickle / Django signing (speed-up = Django time / Go time)\n")
+            print("| operation | Go | CPython/Django | speed-up | Go allocs/op | target | |")
+            print("|---|---|---|---|---|---|---|")
+            for row in rows:
+                print("| " + " | ".join(row) + " |")
+            print()
+            for size in ("typical", "typical_10k"):
+                g = go.get(f"PickleDecode/{size}", {})
+                if g.get("allocs") and g.get("pyobjects"):
+                    a, n = med(g["allocs"]), med(g["pyobjects"])
+                    print(f"- allocations per decode, {size}: {a:.0f} for {n:.0f} Python objects "
+                          f"(target ≤ {n + 2:.0f}: {verdict(a, n + 2, higher_is_better=False)})")
+            print()
+
+        rows = []
+        for be in ("redis", "django-redis", "pymemcache", "pylibmc"):
+            for size in ("typical", "typical_10k"):
+                for op in ("load", "save", "modsave"):
+                    g = go.get(f"Store/{be}/{size}/{op}/g1", {})
+                    c = py.get(f"Store/{be}/{size}/{op}", {})
+                    if not g and not c:
+                        continue
+                    _, rs = ratio(c.get("ns"), g.get("ns"))
+                    rows.append((f"{be} {size} {op}", fig(g.get("ns")), fig(c.get("ns")), rs,
+                                 f"{med(g['B']):,.0f} B, {med(g['allocs']):.0f}" if g.get("B") else "—"))
+        if rows:
+            print("### Store: Go vs Django's cache SessionStore, one caller (speed-up = Django / Go)\n")
+            print("load = `SessionStore(key).load()` / `Store.Load`; save = set one key on a loaded session "
+                  "and `save()` (GET + SET); modsave = load + set + save.\n")
+            print("| backend, session, operation | Go | Django | speed-up | Go B/op, allocs/op |")
+            print("|---|---|---|---|---|")
+            for row in rows:
+                print("| " + " | ".join(row) + " |")
+            print()
+
+        rows = []
+        for be in ("redis", "django-redis", "pymemcache", "pylibmc"):
+            for size in ("typical", "typical_10k"):
+                for g_ in ("g1", "g32"):
+                    cells = []
+                    for op, raw in (("load", "rawget"), ("save", "rawgetset"), ("atomicsave", "rawset")):
+                        s = go.get(f"Store/{be}/{size}/{op}/{g_}", {}).get("ns")
+                        r = go.get(f"Store/{be}/{size}/{raw}/{g_}", {}).get("ns")
+                        o, os_ = overhead(s, r)
+                        cells.append(f"{os_} {'' if o is None else ('✓' if o <= 5 else '✗')}")
+                    if any(c.strip() != "—" for c in cells):
+                        rows.append((f"{be} {size} {g_}", *cells))
+        if rows:
+            print("### Store vs the raw client on the same bytes (Go; target: within +5%)\n")
+            print("Store time over the raw client's time for the same round trips, measured next to each other "
+                  "on the same client (negative: the Store figure came out faster, i.e. noise).\n")
+            print("| backend, session, goroutines | Load vs GET | Save vs GET+SET | AtomicSave vs SET |")
+            print("|---|---|---|---|")
+            for row in rows:
+                print("| " + " | ".join(row) + " |")
+            print()
+
+        tp_path = os.path.join(pd, "throughput.json")
+        if os.path.exists(tp_path):
+            with open(tp_path, encoding="utf-8") as f:
+                tp = json.load(f)
+            rb = {}
+            for fn in os.listdir(pd):
+                m = re.match(r"redis-benchmark-c(\d+)\.csv$", fn)
+                if not m:
+                    continue
+                with open(os.path.join(pd, fn), encoding="utf-8") as f:
+                    lines = [ln.strip().replace('"', "").split(",") for ln in f if ln.strip()]
+                hdr = lines[0]
+                for ln in lines[1:]:
+                    rb[(ln[0], int(m.group(1)))] = dict(zip(hdr, ln))
+            print(f"### Throughput ({machine.get('payload')}-byte session, distinct session per goroutine)\n")
+            print("| server | goroutines | Store.Load ops/s (p50/p99 µs) | raw GET | redis-benchmark GET | "
+                  "Load / redis-benchmark GET | Save ops/s | AtomicSave | raw SET | redis-benchmark SET |")
+            print("|---|---|---|---|---|---|---|---|---|---|")
+            by = {(r["backend"], r["op"], r["conc"]): r for r in tp}
+
+            def cell(r):
+                return "—" if not r else f"{r['ops_per_s']:,.0f} ({r['p50_us']:.0f}/{r['p99_us']:.0f})"
+
+            def rbcell(r):
+                return "—" if not r else (f"{float(r['rps']):,.0f} ({float(r['p50_latency_ms']) * 1000:.0f}/"
+                                          f"{float(r['p99_latency_ms']) * 1000:.0f})")
+            for be in ("redis", "memcached"):
+                for conc in sorted({r["conc"] for r in tp}):
+                    load = by.get((be, "load", conc))
+                    rg = rb.get(("GET", conc)) if be == "redis" else None
+                    rs = rb.get(("SET", conc)) if be == "redis" else None
+                    frac = "—"
+                    if load and rg:
+                        x = load["ops_per_s"] / float(rg["rps"]) * 100
+                        frac = f"{x:.0f}%" + (f" ({verdict(x, 70)})" if conc == 32 else "")
+                    elif load and by.get((be, "raw-get", conc)):
+                        frac = f"{load['ops_per_s'] / by[(be, 'raw-get', conc)]['ops_per_s'] * 100:.0f}% of raw GET"
+                    print(f"| {be} | {conc} | {cell(load)} | {cell(by.get((be, 'raw-get', conc)))} | {rbcell(rg)} | "
+                          f"{frac} | {cell(by.get((be, 'save', conc)))} | {cell(by.get((be, 'atomicsave', conc)))} | "
+                          f"{cell(by.get((be, 'raw-set', conc)))} | {rbcell(rs)} |")
+            print()
+
+    mem = os.path.join(d, "memory.json")
+    if os.path.exists(mem):
+        with open(mem, encoding="utf-8") as f:
+            m = json.load(f)
+        pym = {}
+        if os.path.exists(os.path.join(d, "django-memory.json")):
+            with open(os.path.join(d, "django-memory.json"), encoding="utf-8") as f:
+                pym = json.load(f).get("memory", {})
+        h = m["held"]
+        print("## Memory\n")
+        print(f"- {h['sessions']:,} decoded `typical` sessions ({h['pickle_bytes']} pickle bytes each) held by "
+              f"one process: Go RSS +{(h['rss_after_kib'] - h['rss_before_kib']) / 1024:.0f} MiB "
+              f"({h['rss_bytes_per_session']:.0f} B/session; live heap {h['heap_bytes_per_session']:.0f} B/session)"
+              + (f"; CPython `pickle.loads` RSS +{(pym['rss_after_kib'] - pym['rss_before_kib']) / 1024:.0f} MiB "
+                 f"({pym['bytes_per_session']:.0f} B/session)" if pym else ""))
+        for lp in m["loops"]:
+            grow = lp["heap_after_10n"] - lp["heap_after_n"]
+            print(f"- Load+Set+Save loop over {lp['cache']} cache: live heap {lp['heap_after_n']:,} B after "
+                  f"{lp['n']:,} iterations, {lp['heap_after_10n']:,} B after {10 * lp['n']:,} ({grow:+,} B); "
+                  f"goroutines {lp['goroutines_after_n']} → {lp['goroutines_after_10n']}")
+        print()
+
+
+if __name__ == "__main__":
+    main()
