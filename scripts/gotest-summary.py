@@ -56,6 +56,14 @@ for (pkg, test), action in results.items():
             if p2 == pkg and t2.startswith(test + "/") and a2 == "fail":
                 print("".join(outputs[(p2, t2)]), end="")
 
+# Lines a test marks for the record (the fault tests' FAULT-SUMMARY counts) are shown even when
+# the test passed.
+marked = [l.strip() for (pkg, test), lines in outputs.items() for l in lines if "FAULT-SUMMARY" in l]
+if marked:
+    print("\nfault test figures:")
+    for l in marked:
+        print("  " + l)
+
 per_version = defaultdict(int)
 for (pkg, test), action in results.items():
     if action != "pass":
