@@ -1134,7 +1134,9 @@ func sliceID[T any](s []T) (uintptr, uintptr) {
 	return uintptr(unsafe.Pointer(unsafe.SliceData(s))), uintptr(len(s))
 }
 
-func (c *comparer) eqList(a, b []any, depth int) bool {
+// eqSlices reports whether a and b hold equal elements by eqElem. A pair of slices already
+// visited counts as equal (see visit).
+func eqSlices[T any](c *comparer, a, b []T, eqElem func(x, y T) bool) bool {
 	if len(a) != len(b) {
 		return false
 	}
@@ -1147,31 +1149,21 @@ func (c *comparer) eqList(a, b []any, depth int) bool {
 		return true
 	}
 	for i := range a {
-		if !c.eq(a[i], b[i], depth+1) {
+		if !eqElem(a[i], b[i]) {
 			return false
 		}
 	}
 	return true
 }
 
+func (c *comparer) eqList(a, b []any, depth int) bool {
+	return eqSlices(c, a, b, func(x, y any) bool { return c.eq(x, y, depth+1) })
+}
+
 func (c *comparer) eqItems(a, b []dictItem, depth int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	if len(a) == 0 {
-		return true
-	}
-	pa, la := sliceID(a)
-	pb, lb := sliceID(b)
-	if !c.visit(pa, la, pb, lb) {
-		return true
-	}
-	for i := range a {
-		if !c.eq(a[i].key, b[i].key, depth+1) || !c.eq(a[i].val, b[i].val, depth+1) {
-			return false
-		}
-	}
-	return true
+	return eqSlices(c, a, b, func(x, y dictItem) bool {
+		return c.eq(x.key, y.key, depth+1) && c.eq(x.val, y.val, depth+1)
+	})
 }
 
 func (c *comparer) eqSet(a, b *Set, depth int) bool {

@@ -173,6 +173,20 @@ func (s *secrets) secret(e *env) (string, error) {
 	return "", usagef("no secret key: set DJANGO_SECRET_KEY or pass --secret-key")
 }
 
+// keyAndSerializer returns the secret key (--secret-key or $DJANGO_SECRET_KEY) and the
+// serializer --serializer names, in that order of checking.
+func keyAndSerializer(e *env, sec *secrets, ser *serializerFlag) (string, djangosession.Serializer, error) {
+	key, err := sec.secret(e)
+	if err != nil {
+		return "", nil, err
+	}
+	s, err := ser.serializer()
+	if err != nil {
+		return "", nil, err
+	}
+	return key, s, nil
+}
+
 // noteFallback tells which key verified a value when it was a fallback.
 func (e *env) noteFallback(keyIndex int) {
 	if keyIndex > 0 {

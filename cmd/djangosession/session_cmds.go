@@ -99,11 +99,7 @@ func runSessionData(e *env, name string, args []string) error {
 	if err := dj.check(); err != nil {
 		return err
 	}
-	key, err := sec.secret(e)
-	if err != nil {
-		return err
-	}
-	s, err := ser.serializer()
+	key, s, err := keyAndSerializer(e, &sec, &ser)
 	if err != nil {
 		return err
 	}
@@ -221,11 +217,7 @@ func runCookie(e *env, name string, args []string) error {
 	if err != nil {
 		return err
 	}
-	key, err := sec.secret(e)
-	if err != nil {
-		return err
-	}
-	s, err := ser.serializer()
+	key, s, err := keyAndSerializer(e, &sec, &ser)
 	if err != nil {
 		return err
 	}

@@ -95,11 +95,7 @@ func runDumps(e *env, name string, args []string) error {
 	if err != nil {
 		return err
 	}
-	key, err := sec.secret(e)
-	if err != nil {
-		return err
-	}
-	s, err := ser.serializer()
+	key, s, err := keyAndSerializer(e, &sec, &ser)
 	if err != nil {
 		return err
 	}
@@ -173,11 +169,7 @@ func runLoads(e *env, name string, args []string) error {
 	if err != nil {
 		return err
 	}
-	key, err := sec.secret(e)
-	if err != nil {
-		return err
-	}
-	s, err := ser.serializer()
+	key, s, err := keyAndSerializer(e, &sec, &ser)
 	if err != nil {
 		return err
 	}

@@ -3,7 +3,6 @@ package redisstore
 import (
 	"context"
 	"encoding/base64"
-	"runtime"
 	"testing"
 	"time"
 
@@ -11,55 +10,11 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// typicalPickle returns the "typical" session of the Django 5.2 RedisCache fixture (278 bytes).
-func typicalPickle(b *testing.B) []byte {
-	for _, f := range livetest.CacheFixtures(b, "redis") {
-		if f.DjangoID != "5.2" || f.Config.ID != "redis" {
-			continue
-		}
-		for _, c := range f.Cases {
-			if c.Name == "typical" {
-				p, _ := base64.StdEncoding.DecodeString(c.PickleB64)
-				return p
-			}
-		}
-	}
-	b.Fatal("no typical case in the django-5.2 redis fixture")
-	return nil
-}
-
-// bench runs op serially ("g1") and from 32 goroutines ("g32").
-func bench(b *testing.B, size int, op func(ctx context.Context) error) {
-	ctx := context.Background()
-	b.Run("g1", func(b *testing.B) {
-		b.ReportAllocs()
-		b.SetBytes(int64(size))
-		for b.Loop() {
-			if err := op(ctx); err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
-	b.Run("g32", func(b *testing.B) {
-		b.ReportAllocs()
-		b.SetBytes(int64(size))
-		b.SetParallelism(max(1, 32/runtime.GOMAXPROCS(0)))
-		b.RunParallel(func(pb *testing.PB) {
-			for pb.Next() {
-				if err := op(ctx); err != nil {
-					b.Error(err)
-					return
-				}
-			}
-		})
-	})
-}
-
 // BenchmarkRedis compares a plain go-redis GET/SET of the session bytes with the adapter's
 // Get/Set in each format (live server, db 2).
 func BenchmarkRedis(b *testing.B) {
 	url := primaryURL(b)
-	p := typicalPickle(b)
+	p := livetest.TypicalPickle(b, "redis", "redis")
 	prefix := keyPrefix(b)
 	raw := rawClient(b, url, prefix)
 	key := prefix + "bench"
@@ -67,10 +22,10 @@ func BenchmarkRedis(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.Run("raw/set", func(b *testing.B) {
-		bench(b, len(p), func(ctx context.Context) error { return raw.Set(ctx, key, p, time.Hour).Err() })
+		livetest.Bench(b, len(p), func(ctx context.Context) error { return raw.Set(ctx, key, p, time.Hour).Err() })
 	})
 	b.Run("raw/get", func(b *testing.B) {
-		bench(b, len(p), func(ctx context.Context) error { return raw.Get(ctx, key).Err() })
+		livetest.Bench(b, len(p), func(ctx context.Context) error { return raw.Get(ctx, key).Err() })
 	})
 	for _, tc := range []struct {
 		name string
@@ -95,10 +50,10 @@ func BenchmarkRedis(b *testing.B) {
 			b.Fatal(err)
 		}
 		b.Run(tc.name+"/set", func(b *testing.B) {
-			bench(b, len(p), func(ctx context.Context) error { return c.Set(ctx, k, p, time.Hour) })
+			livetest.Bench(b, len(p), func(ctx context.Context) error { return c.Set(ctx, k, p, time.Hour) })
 		})
 		b.Run(tc.name+"/get", func(b *testing.B) {
-			bench(b, len(p), func(ctx context.Context) error { _, err := c.Get(ctx, k); return err })
+			livetest.Bench(b, len(p), func(ctx context.Context) error { _, err := c.Get(ctx, k); return err })
 		})
 		c.Close()
 	}
@@ -122,7 +77,7 @@ func BenchmarkRedis(b *testing.B) {
 				b.Fatal(err)
 			}
 			b.Run("django-redis-lzma/get-python-written", func(b *testing.B) {
-				bench(b, len(p), func(ctx context.Context) error { _, err := c.Get(ctx, k); return err })
+				livetest.Bench(b, len(p), func(ctx context.Context) error { _, err := c.Get(ctx, k); return err })
 			})
 			return
 		}

@@ -387,7 +387,7 @@ func TestLiveServerDown(t *testing.T) {
 	}
 	defer c.Close()
 	ctx := context.Background()
-	for name, op := range cacheOps(c) {
+	for name, op := range livetest.CacheOps(c, sessionPickle) {
 		t.Run(name, func(t *testing.T) {
 			err := op(ctx)
 			var ce *djangosession.CacheError
@@ -410,43 +410,7 @@ func TestLiveContext(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	canceled, cancel := context.WithCancel(context.Background())
-	cancel()
-	expired, cancel2 := context.WithDeadline(context.Background(), time.Unix(1, 0))
-	defer cancel2()
-	for ctxName, tc := range map[string]struct {
-		ctx  context.Context
-		want error
-	}{"canceled": {canceled, context.Canceled}, "expired": {expired, context.DeadlineExceeded}} {
-		for name, op := range cacheOps(c) {
-			t.Run(ctxName+"/"+name, func(t *testing.T) {
-				err := op(tc.ctx)
-				var ce *djangosession.CacheError
-				if !errors.Is(err, tc.want) || !errors.As(err, &ce) {
-					t.Fatalf("got %v, want a *CacheError matching %v", err, tc.want)
-				}
-				if strings.Contains(err.Error(), "0123456789abcdefghijklmnopqrstuv") {
-					t.Fatalf("message %q holds the whole session key", err)
-				}
-			})
-		}
-	}
-}
-
-// cacheOps returns one call of each Cache method, keyed by its CacheError.Op.
-func cacheOps(c *Cache) map[string]func(context.Context) error {
-	const key = ":1:django.contrib.sessions.cache0123456789abcdefghijklmnopqrstuv"
-	return map[string]func(context.Context) error{
-		"get": func(ctx context.Context) error { _, err := c.Get(ctx, key); return err },
-		"set": func(ctx context.Context) error { return c.Set(ctx, key, sessionPickle, time.Minute) },
-		"add": func(ctx context.Context) error { _, err := c.Add(ctx, key, sessionPickle, time.Minute); return err },
-		"replace": func(ctx context.Context) error {
-			_, err := c.Replace(ctx, key, sessionPickle, time.Minute)
-			return err
-		},
-		"delete": func(ctx context.Context) error { return c.Delete(ctx, key) },
-		"has":    func(ctx context.Context) error { _, err := c.Has(ctx, key); return err },
-	}
+	livetest.ContextErrors(t, livetest.CacheOps(c, sessionPickle))
 }
 
 // waitReplica polls the replica at url until it holds key, for at most 5 s.
