@@ -248,15 +248,16 @@ func (st *Store) Load(ctx context.Context, key string) (*Session, error) {
 		return s, nil
 	}
 	s.key = key
+	cacheKey := st.CacheKey(key)
 	if err := ctx.Err(); err != nil {
-		return nil, NewCacheError("get", st.CacheKey(key), err)
+		return nil, NewCacheError("get", cacheKey, err)
 	}
 	var raw []byte
 	var err error
 	if st.cas != nil {
-		raw, _, err = st.cas.GetForCAS(ctx, st.CacheKey(key))
+		raw, _, err = st.cas.GetForCAS(ctx, cacheKey)
 	} else {
-		raw, err = st.cache.Get(ctx, st.CacheKey(key))
+		raw, err = st.cache.Get(ctx, cacheKey)
 	}
 	if err != nil && !isMiss(err) {
 		return nil, err
@@ -309,10 +310,11 @@ func (st *Store) Exists(ctx context.Context, key string) (bool, error) {
 	if key == "" {
 		return false, nil
 	}
+	cacheKey := st.CacheKey(key)
 	if err := ctx.Err(); err != nil {
-		return false, NewCacheError("has", st.CacheKey(key), err)
+		return false, NewCacheError("has", cacheKey, err)
 	}
-	return st.cache.Has(ctx, st.CacheKey(key))
+	return st.cache.Has(ctx, cacheKey)
 }
 
 // Delete removes the session stored under key (Django's delete(session_key)). A missing
@@ -321,10 +323,11 @@ func (st *Store) Delete(ctx context.Context, key string) error {
 	if err := st.writable(); err != nil {
 		return err
 	}
+	cacheKey := st.CacheKey(key)
 	if err := ctx.Err(); err != nil {
-		return NewCacheError("delete", st.CacheKey(key), err)
+		return NewCacheError("delete", cacheKey, err)
 	}
-	return st.cache.Delete(ctx, st.CacheKey(key))
+	return st.cache.Delete(ctx, cacheKey)
 }
 
 // errCachedDBWrite is returned by writes under EngineCachedDB.

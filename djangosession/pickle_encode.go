@@ -800,10 +800,7 @@ func (e *encoder) saveDict(d *Dict) error {
 // batch after a multiple of 1000) or batch_dict (other mappings) does.
 func (e *encoder) setItems(items []dictItem, exact bool) error {
 	if len(items) == 1 {
-		if err := e.save(items[0].key); err != nil {
-			return err
-		}
-		if err := e.save(items[0].val); err != nil {
+		if err := e.saveItem(items[0]); err != nil {
 			return err
 		}
 		e.op(opSetItem)
@@ -815,10 +812,7 @@ func (e *encoder) setItems(items []dictItem, exact bool) error {
 			break
 		}
 		if !exact && len(batch) == 1 {
-			if err := e.save(batch[0].key); err != nil {
-				return err
-			}
-			if err := e.save(batch[0].val); err != nil {
+			if err := e.saveItem(batch[0]); err != nil {
 				return err
 			}
 			e.op(opSetItem)
@@ -826,10 +820,7 @@ func (e *encoder) setItems(items []dictItem, exact bool) error {
 		}
 		e.op(opMark)
 		for _, it := range batch {
-			if err := e.save(it.key); err != nil {
-				return err
-			}
-			if err := e.save(it.val); err != nil {
+			if err := e.saveItem(it); err != nil {
 				return err
 			}
 		}
@@ -839,6 +830,14 @@ func (e *encoder) setItems(items []dictItem, exact bool) error {
 		}
 	}
 	return nil
+}
+
+// saveItem writes one dict item: its key, then its value.
+func (e *encoder) saveItem(it dictItem) error {
+	if err := e.save(it.key); err != nil {
+		return err
+	}
+	return e.save(it.val)
 }
 
 func (e *encoder) saveOrderedDict(d *OrderedDict) error {

@@ -280,10 +280,10 @@ func (s *Session) Save(ctx context.Context) error {
 	if s.key == "" {
 		return s.Create(ctx)
 	}
-	if err := ctx.Err(); err != nil {
-		return NewCacheError("get", st.CacheKey(s.key), err)
-	}
 	cacheKey := st.CacheKey(s.key)
+	if err := ctx.Err(); err != nil {
+		return NewCacheError("get", cacheKey, err)
+	}
 	if st.cas != nil {
 		return s.saveCAS(ctx, cacheKey)
 	}

@@ -65,6 +65,26 @@ func liveCall(t *testing.T, b *pybridge.Bridge, op string, req map[string]any) l
 	return resp
 }
 
+// djangoDumps asks Django for signing.dumps(v) with the live key at the fixed clock, and returns
+// v's tagged JSON and Django's signed string.
+func djangoDumps(t *testing.T, b *pybridge.Bridge, v any, compress bool) (tagged []byte, signed string) {
+	t.Helper()
+	tagged, err := djangosession.MarshalTagged(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var d struct {
+		Signed string `json:"signed"`
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	req := map[string]any{"key": liveKey, "value": json.RawMessage(tagged), "compress": compress, "now": liveNow}
+	if err := b.Call(ctx, "dumps", req, &d); err != nil {
+		t.Fatal(err)
+	}
+	return tagged, d.Signed
+}
+
 func liveSame(t *testing.T, what string, raw json.RawMessage, want any) {
 	t.Helper()
 	got, err := djangosession.UnmarshalTagged(raw)
@@ -89,21 +109,8 @@ func TestLiveDjangoAcceptsGoSigning(t *testing.T) {
 				liveSame(t, "loads", resp.Value, v)
 
 				// Django's own dumps of the same value is the same string.
-				tagged, err := djangosession.MarshalTagged(v)
-				if err != nil {
-					t.Fatal(err)
-				}
-				var d struct {
-					Signed string `json:"signed"`
-				}
-				ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-				err = b.Call(ctx, "dumps", map[string]any{"key": liveKey, "value": json.RawMessage(tagged), "compress": compress, "now": liveNow}, &d)
-				cancel()
-				if err != nil {
-					t.Fatal(err)
-				}
-				if d.Signed != signed {
-					t.Errorf("value %d compress=%v: Go dumps %q, Django %q", i, compress, signed, d.Signed)
+				if _, django := djangoDumps(t, b, v, compress); django != signed {
+					t.Errorf("value %d compress=%v: Go dumps %q, Django %q", i, compress, signed, django)
 				}
 			}
 			dict, ok := v.(*djangosession.Dict)
@@ -247,23 +254,11 @@ func TestLiveDumpsRandomValues(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			tagged, err := djangosession.MarshalTagged(v)
-			if err != nil {
-				t.Fatal(err)
+			tagged, django := djangoDumps(t, b, v, compress)
+			if django != signed {
+				t.Fatalf("value %d (%s): Go dumps %q, Django %q", i, tagged, signed, django)
 			}
-			var d struct {
-				Signed string `json:"signed"`
-			}
-			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-			err = b.Call(ctx, "dumps", map[string]any{"key": liveKey, "value": json.RawMessage(tagged), "compress": compress, "now": liveNow}, &d)
-			cancel()
-			if err != nil {
-				t.Fatal(err)
-			}
-			if d.Signed != signed {
-				t.Fatalf("value %d (%s): Go dumps %q, Django %q", i, tagged, signed, d.Signed)
-			}
-			got, err := djangosession.Loads(d.Signed, djangosession.LoadsOptions{Key: liveKey})
+			got, err := djangosession.Loads(django, djangosession.LoadsOptions{Key: liveKey})
 			if err != nil || !djangosession.EqualValues(got, v) {
 				t.Fatalf("value %d: Loads(Django's) = %#v, %v", i, got, err)
 			}
