@@ -248,9 +248,17 @@ func (st *Store) Load(ctx context.Context, key string) (*Session, error) {
 		return s, nil
 	}
 	s.key = key
-	cacheKey := st.CacheKey(key)
+	if err := st.fetch(ctx, s, st.CacheKey(key)); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// fetch reads the session stored under cacheKey into s (Load's work): s.fetched, or s.miss when
+// Django's load would find no session. It returns the errors Load returns.
+func (st *Store) fetch(ctx context.Context, s *Session, cacheKey string) error {
 	if err := ctx.Err(); err != nil {
-		return nil, NewCacheError("get", cacheKey, err)
+		return NewCacheError("get", cacheKey, err)
 	}
 	var raw []byte
 	var err error
@@ -260,14 +268,14 @@ func (st *Store) Load(ctx context.Context, key string) (*Session, error) {
 		raw, err = st.cache.Get(ctx, cacheKey)
 	}
 	if err != nil && !isMiss(err) {
-		return nil, err
+		return err
 	}
 	if err == nil {
 		v, derr := st.codec.Decode(raw)
 		if fg := (*ForbiddenGlobalError)(nil); errors.As(derr, &fg) {
 			// Django would load this session; treating it as a miss would replace the user's
 			// session with an empty one. It is a gap in the allow-list: report it.
-			return nil, fmt.Errorf("djangosession: session holds %s, which Config.Codec.AllowGlobals does not list: %w", fg.Global, derr)
+			return fmt.Errorf("djangosession: session holds %s, which Config.Codec.AllowGlobals does not list: %w", fg.Global, derr)
 		}
 		switch d := v.(type) {
 		case *Dict:
@@ -289,11 +297,11 @@ func (st *Store) Load(ctx context.Context, key string) (*Session, error) {
 	}
 	if err != nil {
 		if st.cfg.engine == EngineCachedDB {
-			return nil, fmt.Errorf("djangosession: session not in the cache; under cached_db its database row may hold it: %w (%w)", ErrNotFound, err)
+			return fmt.Errorf("djangosession: session not in the cache; under cached_db its database row may hold it: %w (%w)", ErrNotFound, err)
 		}
 		s.miss = true
 	}
-	return s, nil
+	return nil
 }
 
 // isMiss reports a Get error that Django's load counts as "no session": a missing key, a key the

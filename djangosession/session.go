@@ -284,6 +284,19 @@ func (s *Session) Save(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return NewCacheError("get", cacheKey, err)
 	}
+	if !s.loaded && s.miss {
+		// Load found no session and its data was never used. Django's save() looks again: no
+		// session is UpdateError (the key and the unused state stay as they were); a session
+		// another writer stored since is loaded now, by _get_session(), and written back.
+		s.miss = false
+		if err := st.fetch(ctx, s, cacheKey); err != nil {
+			s.miss = true
+			return err
+		}
+		if s.miss {
+			return ErrUpdate
+		}
+	}
 	if st.cas != nil {
 		return s.saveCAS(ctx, cacheKey)
 	}
@@ -321,10 +334,8 @@ func (s *Session) Save(ctx context.Context) error {
 // holds.
 func (s *Session) saveCAS(ctx context.Context, cacheKey string) error {
 	st := s.store
-	if s.session(); s.key == "" {
-		// Load found no session: the first use of the data dropped the key, as in Django.
-		return s.Create(ctx)
-	}
+	// A session whose data was never used after a Load that missed still has its key, and
+	// Django's save() raises UpdateError for it: the GET below finds nothing.
 	cur, token, err := st.cas.GetForCAS(ctx, cacheKey)
 	switch {
 	case errors.Is(err, ErrNotFound):

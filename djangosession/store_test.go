@@ -257,28 +257,67 @@ func TestLoadGivesFreshSession(t *testing.T) {
 }
 
 // Django loads lazily: a session whose data was never used keeps its key and is not empty,
-// whether or not it exists, so the middleware keeps the cookie.
+// whether or not it exists, so the middleware keeps the cookie. Saving it is Django's save() of
+// a deleted session, UpdateError, whichever save path is configured.
 func TestLoadMissBeforeUse(t *testing.T) {
 	ctx := context.Background()
-	st, _, _ := newTestStore(t, djangosession.Config{})
-	s, err := st.Load(ctx, key1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if s.Key() != key1 || s.IsEmpty() || s.Accessed() {
-		t.Fatalf("before use: key %q empty %v accessed %v", s.Key(), s.IsEmpty(), s.Accessed())
-	}
-	// Saving it unused is Django's save() on a deleted session: UpdateError.
-	if err := s.Save(ctx); !errors.Is(err, djangosession.ErrUpdate) {
-		t.Fatalf("Save of an unused missing session: %v, want ErrUpdate", err)
-	}
-	// Clear does not load: the key stays, and the save still fails.
-	s.Clear()
-	if s.Key() != key1 {
-		t.Fatalf("Clear dropped the key")
-	}
-	if err := s.Save(ctx); !errors.Is(err, djangosession.ErrUpdate) {
-		t.Fatalf("Save after Clear: %v, want ErrUpdate", err)
+	for _, tc := range []struct {
+		name string
+		cfg  djangosession.Config
+	}{
+		{"default", djangosession.Config{}},
+		{"AtomicSave", djangosession.Config{AtomicSave: true}},
+		{"CompareAndSetSave", djangosession.Config{CompareAndSetSave: true}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			st, cache, _ := newTestStore(t, tc.cfg)
+			s, err := st.Load(ctx, key1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if s.Key() != key1 || s.IsEmpty() || s.Accessed() {
+				t.Fatalf("before use: key %q empty %v accessed %v", s.Key(), s.IsEmpty(), s.Accessed())
+			}
+			if err := s.Save(ctx); !errors.Is(err, djangosession.ErrUpdate) {
+				t.Fatalf("Save of an unused missing session: %v, want ErrUpdate", err)
+			}
+			// Clear does not load: the key stays, and the save still fails.
+			s.Clear()
+			if s.Key() != key1 {
+				t.Fatalf("Clear dropped the key")
+			}
+			if err := s.Save(ctx); !errors.Is(err, djangosession.ErrUpdate) {
+				t.Fatalf("Save after Clear: %v, want ErrUpdate", err)
+			}
+			if _, err := cache.Get(ctx, st.CacheKey(key1)); !errors.Is(err, djangosession.ErrNotFound) {
+				t.Fatalf("the failed saves stored something: %v", err)
+			}
+		})
+		// Another writer stores the session between the Load that missed and the Save: Django's
+		// save() loads it then (_get_session) and writes it back, never an empty dict over it.
+		t.Run(tc.name+"/stored-meanwhile", func(t *testing.T) {
+			st, cache, _ := newTestStore(t, tc.cfg)
+			s, err := st.Load(ctx, key1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			other, err := djangosession.MarshalPickle(djangosession.DictOf("who", "other"), 5)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := cache.Set(ctx, st.CacheKey(key1), other, time.Hour); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.Save(ctx); err != nil {
+				t.Fatalf("Save: %v", err)
+			}
+			if s.Key() != key1 {
+				t.Fatalf("key %q after Save, want %q", s.Key(), key1)
+			}
+			if who, _ := stored(t, st, cache, key1).String("who"); who != "other" {
+				t.Fatalf("stored session lost the other writer's value: who=%q", who)
+			}
+		})
 	}
 }
 
