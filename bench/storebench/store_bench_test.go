@@ -86,7 +86,9 @@ type backend struct {
 	cache  djangosession.Cache
 	rawGet func(ctx context.Context, key string) error
 	rawSet func(ctx context.Context, key string, value []byte) error
-	close  func()
+	// rawFetch is rawGet returning the bytes, as the Store's adapter gets them from the client.
+	rawFetch func(ctx context.Context, key string) ([]byte, error)
+	close    func()
 }
 
 // warmUp fills the client's connection pool (64 connections) and runs a few thousand round
@@ -115,6 +117,7 @@ func redisBackends(b *testing.B) []backend {
 	}
 	warmUp(func() error { return rc.Ping(context.Background()).Err() })
 	rawGet := func(ctx context.Context, key string) error { return rc.Get(ctx, key).Err() }
+	rawFetch := func(ctx context.Context, key string) ([]byte, error) { return rc.Get(ctx, key).Bytes() }
 	rawSet := func(ctx context.Context, key string, v []byte) error {
 		return rc.Set(ctx, key, v, time.Hour).Err()
 	}
@@ -132,7 +135,7 @@ func redisBackends(b *testing.B) []backend {
 		if err != nil {
 			b.Fatal(err)
 		}
-		out = append(out, backend{f.name, c, rawGet, rawSet, func() {}})
+		out = append(out, backend{f.name, c, rawGet, rawSet, rawFetch, func() {}})
 	}
 	out[len(out)-1].close = func() { rc.Close() }
 	return out
@@ -150,6 +153,13 @@ func memcachedBackends(b *testing.B) []backend {
 	}
 	warmUp(mc.Ping)
 	rawGet := func(_ context.Context, key string) error { _, err := mc.Get(key); return err }
+	rawFetch := func(_ context.Context, key string) ([]byte, error) {
+		it, err := mc.Get(key)
+		if err != nil {
+			return nil, err
+		}
+		return it.Value, nil
+	}
 	rawSet := func(_ context.Context, key string, v []byte) error {
 		return mc.Set(&memcache.Item{Key: key, Value: v, Flags: 1, Expiration: 3600})
 	}
@@ -159,7 +169,7 @@ func memcachedBackends(b *testing.B) []backend {
 		if err != nil {
 			b.Fatal(err)
 		}
-		out = append(out, backend{map[memcachestore.Client]string{memcachestore.PyMemcache: "pymemcache", memcachestore.PyLibMC: "pylibmc"}[cl], c, rawGet, rawSet, func() {}})
+		out = append(out, backend{map[memcachestore.Client]string{memcachestore.PyMemcache: "pymemcache", memcachestore.PyLibMC: "pylibmc"}[cl], c, rawGet, rawSet, rawFetch, func() {}})
 	}
 	out[len(out)-1].close = func() { mc.Close() }
 	return out
@@ -206,6 +216,38 @@ func stores(b *testing.B, be backend, size string, d *djangosession.Dict) (plain
 		b.Fatalf("%s: loaded %d keys, stored %d", be.name, s.Len(), d.Len())
 	}
 	return plain, atomic, keys
+}
+
+// worker is the state of one goroutine of the raw encode benchmarks: its key and its own copy
+// of the session (a Dict is not safe for concurrent use).
+type worker struct {
+	key string
+	d   *djangosession.Dict
+}
+
+// ownCopy returns a setup func giving each worker a copy of d.
+func ownCopy(b *testing.B, d *djangosession.Dict) func(string) worker {
+	p, err := djangosession.MarshalPickle(d, 5)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return func(key string) worker {
+		v, err := djangosession.UnmarshalPickle(p)
+		if err != nil {
+			b.Fatal(err)
+		}
+		return worker{key, v.(*djangosession.Dict)}
+	}
+}
+
+// encodeSet is the codec and client work of a save: set one key, pickle, SET the bytes.
+func (w worker) encodeSet(ctx context.Context, be backend, proto, i int) error {
+	w.d.Set("bench_n", int64(i))
+	v, err := djangosession.MarshalPickle(w.d, proto)
+	if err != nil {
+		return err
+	}
+	return be.rawSet(ctx, w.key, v)
 }
 
 func protocol(c djangosession.Cache) int {
@@ -262,6 +304,13 @@ func run[S any](b *testing.B, bytes int, keys []string, setup func(key string) S
 //	rawset:     SET of the same bytes
 //	atomicsave: the same as save with Config.AtomicSave (pickle + one SET XX / replace)
 //	modsave:    Load + Set + Save, what Django's SessionStore(key)[k] = v; save() does
+//
+// and, to tell the Store's own cost from the codec's, the raw calls plus the codec work on the
+// same bytes:
+//
+//	rawget+decode:      GET, then UnmarshalPickle of the value
+//	rawget+encode+set:  GET, then MarshalPickle of the session and SET
+//	encode+rawset:      MarshalPickle of the session, then SET
 func BenchmarkStore(b *testing.B) {
 	backends := append(redisBackends(b), memcachedBackends(b)...)
 	defer func() {
@@ -335,6 +384,30 @@ func BenchmarkStore(b *testing.B) {
 				run(b, n, keys, loaded(atomicStore), func(ctx context.Context, s *djangosession.Session, i int) error {
 					s.Set("bench_n", int64(i))
 					return s.Save(ctx)
+				})
+			})
+			proto := protocol(be.cache)
+			b.Run(name+"rawget+decode", func(b *testing.B) {
+				run(b, n, rawKeys, id, func(ctx context.Context, k string, _ int) error {
+					v, err := be.rawFetch(ctx, k)
+					if err != nil {
+						return err
+					}
+					_, err = djangosession.UnmarshalPickle(v)
+					return err
+				})
+			})
+			b.Run(name+"rawget+encode+set", func(b *testing.B) {
+				run(b, n, rawKeys, ownCopy(b, d), func(ctx context.Context, w worker, i int) error {
+					if err := be.rawGet(ctx, w.key); err != nil {
+						return err
+					}
+					return w.encodeSet(ctx, be, proto, i)
+				})
+			})
+			b.Run(name+"encode+rawset", func(b *testing.B) {
+				run(b, n, rawKeys, ownCopy(b, d), func(ctx context.Context, w worker, i int) error {
+					return w.encodeSet(ctx, be, proto, i)
 				})
 			})
 			b.Run(name+"modsave", func(b *testing.B) {
