@@ -245,6 +245,8 @@ func (st *Store) New() *Session {
 func (st *Store) Load(ctx context.Context, key string) (*Session, error) {
 	s := &Session{store: st}
 	if !ValidSessionKey(key) {
+		// Django's session_key setter turns it into None: a new, empty session.
+		s.missErr = errBadSessionKey
 		return s, nil
 	}
 	s.key = key
@@ -299,10 +301,14 @@ func (st *Store) fetch(ctx context.Context, s *Session, cacheKey string) error {
 		if st.cfg.engine == EngineCachedDB {
 			return fmt.Errorf("djangosession: session not in the cache; under cached_db its database row may hold it: %w (%w)", ErrNotFound, err)
 		}
-		s.miss = true
+		s.miss, s.missErr = true, err
 	}
 	return nil
 }
+
+// errBadSessionKey is the LoadError of a key Django does not accept as a session key. It does
+// not quote the key: a session key is a credential.
+var errBadSessionKey = fmt.Errorf("djangosession: not a session key (Django requires at least %d characters): %w", MinSessionKeyLength, ErrInvalidKey)
 
 // isMiss reports a Get error that Django's load counts as "no session": a missing key, a key the
 // backend refuses (InvalidCacheKey), or a stored value that is not a pickled session (the

@@ -33,6 +33,7 @@ type Session struct {
 	loaded   bool   // whether _session_cache exists
 	fetched  *Dict  // what Load read, applied on first use
 	miss     bool   // Load found no session: drop the key on first use
+	missErr  error  // why Load found no session (see LoadError)
 	base     []byte // CompareAndSetSave: the stored value this Session read or last wrote
 	accessed bool
 	modified bool
@@ -66,6 +67,15 @@ func (s *Session) apply() {
 	}
 	s.fetched, s.miss = nil, false
 }
+
+// LoadError reports why [Store.Load] found no session under the requested key, where Django
+// would silently start an empty one: an error matching ErrNotFound (no such key), ErrCorrupt (the
+// stored value is not a pickled session dict: the wrapped error says what it is, e.g. a
+// *[PickleError] with its offset) or ErrInvalidKey (the key is not a session key, as an empty or
+// short cookie value, or the backend refused it). It is nil when Load found the session, and for
+// a Session made by [Store.New]. The Session itself behaves as Django's regardless; LoadError is for logging and
+// debugging ("why was this user logged out?").
+func (s *Session) LoadError() error { return s.missErr }
 
 // Key returns the session key, "" when there is none. After Load of a missing session it is the
 // requested key until the data is first used, as in Django.
@@ -288,9 +298,10 @@ func (s *Session) Save(ctx context.Context) error {
 		// Load found no session and its data was never used. Django's save() looks again: no
 		// session is UpdateError (the key and the unused state stay as they were); a session
 		// another writer stored since is loaded now, by _get_session(), and written back.
-		s.miss = false
+		prev := s.missErr
+		s.miss, s.missErr = false, nil
 		if err := st.fetch(ctx, s, cacheKey); err != nil {
-			s.miss = true
+			s.miss, s.missErr = true, prev
 			return err
 		}
 		if s.miss {

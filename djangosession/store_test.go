@@ -938,3 +938,71 @@ func TestLoadForbiddenGlobal(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// LoadError says why Load found no session, where the Session itself behaves as Django's (an
+// empty session).
+func TestLoadError(t *testing.T) {
+	ctx := context.Background()
+	list, err := djangosession.MarshalPickle([]any{"not", "a", "dict"}, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	session, err := djangosession.MarshalPickle(djangosession.DictOf("a", int64(1)), 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name   string
+		key    string
+		stored []byte // nil: nothing stored
+		want   error  // nil: LoadError is nil
+		pickle bool   // the error carries a *PickleError
+	}{
+		{"found", key1, session, nil, false},
+		{"missing", key1, nil, djangosession.ErrNotFound, false},
+		// Hand-made: a truncated pickle (PROTO 5, then EMPTY_DICT and no STOP).
+		{"truncated pickle", key1, []byte{0x80, 0x05, '}'}, djangosession.ErrCorrupt, true},
+		{"not a dict", key1, list, djangosession.ErrCorrupt, false},
+		{"short key", "abc", nil, djangosession.ErrInvalidKey, false},
+		{"empty key", "", nil, djangosession.ErrInvalidKey, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			st, cache, _ := newTestStore(t, djangosession.Config{})
+			if tc.stored != nil {
+				if err := cache.Set(ctx, st.CacheKey(tc.key), tc.stored, time.Hour); err != nil {
+					t.Fatal(err)
+				}
+			}
+			s, err := st.Load(ctx, tc.key)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := s.LoadError()
+			if tc.want == nil {
+				if got != nil {
+					t.Fatalf("LoadError = %v, want nil", got)
+				}
+				return
+			}
+			if !errors.Is(got, tc.want) {
+				t.Fatalf("LoadError = %v, want an error matching %v", got, tc.want)
+			}
+			var pe *djangosession.PickleError
+			if tc.pickle != errors.As(got, &pe) {
+				t.Fatalf("LoadError = %v: *PickleError %v, want %v", got, !tc.pickle, tc.pickle)
+			}
+			if strings.Contains(got.Error(), tc.key) && tc.key != "" {
+				t.Fatalf("LoadError %q quotes the session key", got)
+			}
+			// The Session is Django's: empty, without a key once used.
+			if s.Len() != 0 || s.Key() != "" {
+				t.Fatalf("after a miss: %d keys, key %q", s.Len(), s.Key())
+			}
+		})
+	}
+	st, _, _ := newTestStore(t, djangosession.Config{})
+	if err := st.New().LoadError(); err != nil {
+		t.Fatalf("New().LoadError() = %v", err)
+	}
+}
