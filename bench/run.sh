@@ -151,7 +151,7 @@ for pl in ${placements//,/ }; do
   if has codec; then
     log "[$pl] codec: Go"
     (cd djangosession && pin "$bin/djangosession.test" -test.run '^$' \
-      -test.bench '^Benchmark(Pickle(Decode|Encode)|SignedCookie(Dumps|Loads)|SessionData(Encode|Decode))$' \
+      -test.bench '^Benchmark(Pickle(Decode|Encode)|SignedCookie(Dumps|Loads)|SessionData(Encode|Decode)|SigningParts)$' \
       -test.benchmem -test.count "$count" -test.benchtime "$codec_time") >"$d/go-codec.txt" ||
       echo "bench/run.sh: [$pl] Go codec benchmarks failed; see $d/go-codec.txt" >&2
     log "[$pl] codec: Django"
