@@ -21,6 +21,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 )
 
 // This file ports django.core.signing and django.utils.crypto.salted_hmac: the salted HMAC, the
@@ -236,10 +237,13 @@ func hmacStatesFor(alg *hashAlg, keySalt, secret string) *hmacStates {
 	return st
 }
 
-// hmacWorker is a hash with room to copy string input through, kept in hashAlg.pool.
+// hmacWorker is a hash with room to copy string input through and to hold a digest, kept in
+// hashAlg.pool. Digests go through its own buffers, never through the caller's: a buffer
+// handed to the hash.Hash interface escapes to the heap.
 type hmacWorker struct {
 	h       hash.Hash
 	u       encoding.BinaryUnmarshaler
+	sum     [64]byte
 	scratch [512]byte
 }
 
@@ -270,10 +274,10 @@ func appendSaltedHMAC2(dst []byte, alg *hashAlg, keySalt, secret string, b []byt
 		if w.u.UnmarshalBinary(st.inner) == nil {
 			w.h.Write(b)
 			w.writeString(s)
-			inner := w.h.Sum(w.scratch[:0])
+			inner := w.h.Sum(w.sum[:0])
 			if w.u.UnmarshalBinary(st.outer) == nil {
 				w.h.Write(inner)
-				return w.h.Sum(dst)
+				return append(dst, w.h.Sum(w.sum[:0])...)
 			}
 		}
 	}
@@ -283,7 +287,7 @@ func appendSaltedHMAC2(dst []byte, alg *hashAlg, keySalt, secret string, b []byt
 	m := hmac.New(alg.new, kh.Sum(nil))
 	m.Write(b)
 	m.Write([]byte(s))
-	return m.Sum(dst)
+	return append(dst, m.Sum(nil)...)
 }
 
 // B64Encode is Django's signing.b64_encode: URL-safe base64 with the "=" padding stripped.
@@ -302,19 +306,19 @@ func B64Decode(s string) ([]byte, error) {
 
 // appendB64Decode is B64Decode appending to dst.
 func appendB64Decode(dst []byte, s string) ([]byte, error) {
-	if len(s)%4 != 1 && isRawURLBase64(s) {
-		// Only URL-safe characters, no padding: Go's decoder (lenient about the unused low
-		// bits, like Python's) gives the same bytes. It reads bytes, so s is copied to the
-		// spare room of dst first, behind the decoded bytes' place.
+	if len(s)%4 != 1 {
+		// Go's decoder accepts the URL-safe alphabet without padding and skips "\r" and
+		// "\n". When it succeeds and fills the n bytes that len(s) characters make, it
+		// skipped nothing (with len(s)%4 != 1, one character fewer always makes fewer
+		// bytes): s was URL-safe characters only, for which Go's decoder, lenient about the
+		// unused low bits like Python's, gives the same bytes. Anything else goes the
+		// Python way below. Decode only reads s.
 		n := base64.RawURLEncoding.DecodedLen(len(s))
-		dst = slices.Grow(dst, n+len(s))
-		src := dst[len(dst)+n : len(dst)+n+len(s)]
-		copy(src, s)
-		m, err := base64.RawURLEncoding.Decode(dst[len(dst):len(dst)+n], src)
-		if err != nil {
-			return nil, err
+		dst = slices.Grow(dst, n)
+		src := unsafe.Slice(unsafe.StringData(s), len(s))
+		if m, err := base64.RawURLEncoding.Decode(dst[len(dst):len(dst)+n], src); err == nil && m == n {
+			return dst[:len(dst)+m], nil
 		}
-		return dst[:len(dst)+m], nil
 	}
 	pad := (4 - len(s)%4) % 4
 	b := make([]byte, 0, len(s)+pad)
@@ -327,15 +331,6 @@ func appendB64Decode(dst []byte, s string) ([]byte, error) {
 		return nil, err
 	}
 	return append(dst, out...), nil
-}
-
-func isRawURLBase64(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c == '+' || c == '/' || b64Table[c] == 0xff {
-			return false
-		}
-	}
-	return true
 }
 
 // b64Error is a base64 decoding failure (Python's binascii.Error).
@@ -427,8 +422,14 @@ const base62Alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrst
 // B62Encode is Django's signing.b62_encode (utils.baseconv.base62 in 3.2): most significant
 // digit first, "-" for negatives, "0" for zero.
 func B62Encode(n int64) string {
+	var buf [12]byte
+	return string(appendB62(buf[:0], n))
+}
+
+// appendB62 appends B62Encode(n) to dst.
+func appendB62(dst []byte, n int64) []byte {
 	if n == 0 {
-		return "0"
+		return append(dst, '0')
 	}
 	var buf [12]byte
 	i := len(buf)
@@ -445,7 +446,7 @@ func B62Encode(n int64) string {
 		i--
 		buf[i] = '-'
 	}
-	return string(buf[i:])
+	return append(dst, buf[i:]...)
 }
 
 // Base62Error reports a string that Django's b62_decode cannot decode (it raises ValueError or
@@ -586,12 +587,39 @@ type Signer struct {
 
 // signer is a Signer with its defaults resolved and validated.
 type signer struct {
-	keys    []string
-	salt    string
-	keySalt string // salt + "signer"
-	sep     string
-	hash    *hashAlg
-	legacy  *hashAlg
+	key       string   // Key: signs, and is tried first
+	fallbacks []string // FallbackKeys, tried after key
+	salt      string
+	keySalt   string // salt + "signer"
+	sep       string
+	hash      *hashAlg
+	legacy    *hashAlg
+}
+
+// keyAt returns the k-th key tried when verifying: 0 is Key, k > 0 is FallbackKeys[k-1].
+func (r *signer) keyAt(k int) string {
+	if k == 0 {
+		return r.key
+	}
+	return r.fallbacks[k-1]
+}
+
+// signerKeySalt returns salt + "signer", without building the string for the salts of this
+// package.
+func signerKeySalt(salt string) string {
+	switch salt {
+	case DefaultDumpsSalt:
+		return DefaultDumpsSalt + "signer"
+	case SessionKeySalt:
+		return SessionKeySalt + "signer"
+	case SignedCookieSalt:
+		return SignedCookieSalt + "signer"
+	case DefaultSignerSalt:
+		return DefaultSignerSalt + "signer"
+	case DefaultTimestampSignerSalt:
+		return DefaultTimestampSignerSalt + "signer"
+	}
+	return salt + "signer"
 }
 
 func (s *Signer) resolve(defaultSalt string) (signer, error) {
@@ -620,14 +648,8 @@ func (s *Signer) resolve(defaultSalt string) (signer, error) {
 			return signer{}, err
 		}
 	}
-	r.keySalt = r.salt + "signer"
-	if len(s.FallbackKeys) == 0 {
-		r.keys = []string{s.Key}
-	} else {
-		r.keys = make([]string, 0, 1+len(s.FallbackKeys))
-		r.keys = append(r.keys, s.Key)
-		r.keys = append(r.keys, s.FallbackKeys...)
-	}
+	r.keySalt = signerKeySalt(r.salt)
+	r.key, r.fallbacks = s.Key, s.FallbackKeys
 	return r, nil
 }
 
@@ -654,7 +676,7 @@ func (r *signer) sign(value string) string {
 // appendSignature appends sep + the signature of b[:n] to b[:n].
 func (r *signer) appendSignature(b []byte, n int) []byte {
 	var sum [64]byte
-	mac := appendSaltedHMAC2(sum[:0], r.hash, r.keySalt, r.keys[0], b[:n], "")
+	mac := appendSaltedHMAC2(sum[:0], r.hash, r.keySalt, r.key, b[:n], "")
 	dst := append(b[:n], r.sep...)
 	return base64.RawURLEncoding.AppendEncode(dst, mac)
 }
@@ -680,7 +702,8 @@ func (r *signer) unsign(signed string) (string, int, error) {
 		return "", 0, fmt.Errorf("%w: no %q found in value", ErrBadSignature, r.sep)
 	}
 	value, sig := signed[:i], signed[i+len(r.sep):]
-	for k, key := range r.keys {
+	for k := 0; k <= len(r.fallbacks); k++ {
+		key := r.keyAt(k)
 		if r.signatureMatches(r.hash, value, sig, key) {
 			return value, k, nil
 		}
@@ -697,7 +720,7 @@ func (s Signer) Signature(value string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return r.signature(r.hash, value, r.keys[0]), nil
+	return r.signature(r.hash, value, r.key), nil
 }
 
 // Sign returns value + Sep + signature, as Signer.sign.
@@ -744,7 +767,7 @@ func (s Signer) SignObject(v any, opts ObjectOptions) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return r.signObject(v, opts.Serializer, opts.Compress, "")
+	return r.signObject(v, opts.Serializer, opts.Compress, false, 0)
 }
 
 // UnsignObject is Signer.unsign_object: it verifies the signature before decoding anything.
@@ -787,7 +810,7 @@ func (s TimestampSigner) Signature(value string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return r.signature(r.hash, value, r.keys[0]), nil
+	return r.signature(r.hash, value, r.key), nil
 }
 
 // Sign returns value + Sep + timestamp + Sep + signature.
@@ -896,7 +919,7 @@ func (s TimestampSigner) SignObject(v any, opts ObjectOptions) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return r.signObject(v, opts.Serializer, opts.Compress, s.Timestamp())
+	return r.signObject(v, opts.Serializer, opts.Compress, true, s.now().Unix())
 }
 
 // UnsignObject verifies, checks the age (maxAge 0 = none) and decodes a SignObject value.
@@ -925,9 +948,9 @@ func putScratch(bp *[]byte, b []byte) {
 }
 
 // signObject is sign_object: it serializes v, optionally compresses it, encodes it with
-// B64Encode (a leading "." marks compression), appends sep + timestamp unless timestamp is
-// empty, and signs the result.
-func (r *signer) signObject(v any, ser Serializer, compress bool, timestamp string) (string, error) {
+// B64Encode (a leading "." marks compression), appends sep + B62Encode(ts) when timestamped,
+// and signs the result.
+func (r *signer) signObject(v any, ser Serializer, compress, timestamped bool, ts int64) (string, error) {
 	var data []byte
 	if ser == nil {
 		ser = JSONSerializer{}
@@ -935,10 +958,12 @@ func (r *signer) signObject(v any, ser Serializer, compress bool, timestamp stri
 	if _, ok := ser.(JSONSerializer); ok {
 		e := getJSONEncoder()
 		defer e.release()
-		if err := e.value(v, 0); err != nil {
+		b, err := e.value(e.buf, v, 0)
+		e.buf = b // kept for reuse by release
+		if err != nil {
 			return "", err
 		}
-		data = e.buf
+		data = b
 	} else {
 		var err error
 		if data, err = ser.Dumps(v); err != nil {
@@ -956,14 +981,14 @@ func (r *signer) signObject(v any, ser Serializer, compress bool, timestamp stri
 	}
 	op := getScratch()
 	out := (*op)[:0]
-	out = slices.Grow(out, 1+base64.RawURLEncoding.EncodedLen(len(payload))+2*len(r.sep)+len(timestamp)+86)
+	out = slices.Grow(out, 1+base64.RawURLEncoding.EncodedLen(len(payload))+2*len(r.sep)+12+86)
 	if dot {
 		out = append(out, '.')
 	}
 	out = base64.RawURLEncoding.AppendEncode(out, payload)
-	if timestamp != "" {
+	if timestamped {
 		out = append(out, r.sep...)
-		out = append(out, timestamp...)
+		out = appendB62(out, ts)
 	}
 	out = r.appendSignature(out, len(out))
 	signed := string(out)

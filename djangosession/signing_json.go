@@ -7,10 +7,12 @@ import (
 	"fmt"
 	"math"
 	"math/big"
+	"math/bits"
 	"slices"
 	"strconv"
 	"sync"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // This file is Django's signing.JSONSerializer, byte for byte:
@@ -93,10 +95,12 @@ func (e *JSONSyntaxError) Unwrap() error { return ErrCorrupt }
 func (JSONSerializer) Dumps(v any) ([]byte, error) {
 	e := getJSONEncoder()
 	defer e.release()
-	if err := e.value(v, 0); err != nil {
+	b, err := e.value(e.buf, v, 0)
+	e.buf = b
+	if err != nil {
 		return nil, err
 	}
-	return bytes.Clone(e.buf), nil
+	return bytes.Clone(b), nil
 }
 
 // jsonEncoderPool keeps encoders, whose buffer would otherwise grow from nothing every time.
@@ -121,7 +125,7 @@ func (e *jsonEncoder) release() {
 func (JSONSerializer) Loads(data []byte) (any, error) {
 	d := jsonDecoderPool.Get().(*jsonDecoder)
 	defer d.release()
-	d.data, d.text, d.pos = data, string(data), 0
+	d.data, d.pos = data, 0
 	d.skipWS()
 	v, err := d.value(0)
 	if err != nil {
@@ -134,8 +138,10 @@ func (JSONSerializer) Loads(data []byte) (any, error) {
 	return v, nil
 }
 
+// jsonEncoder writes JSON. Its methods take and return the output buffer rather than append to
+// a field: storing a slice into a heap object costs a write barrier while the GC runs.
 type jsonEncoder struct {
-	buf   []byte
+	buf   []byte  // the output buffer, kept for reuse
 	dicts []*Dict // dicts being written, for Python's circular-reference check
 }
 
@@ -157,69 +163,70 @@ func pyTypeName(v any) string {
 	return fmt.Sprintf("%T", v)
 }
 
-func (e *jsonEncoder) value(v any, depth int) error {
+func (e *jsonEncoder) value(b []byte, v any, depth int) ([]byte, error) {
 	if depth > jsonMaxEncodeDepth {
-		return &JSONTypeError{Type: pyTypeName(v), Msg: "maximum recursion depth exceeded while encoding a JSON object"}
+		return b, &JSONTypeError{Type: pyTypeName(v), Msg: "maximum recursion depth exceeded while encoding a JSON object"}
 	}
 	switch x := v.(type) {
 	case nil:
-		e.buf = append(e.buf, "null"...)
+		b = append(b, "null"...)
 	case bool:
 		if x {
-			e.buf = append(e.buf, "true"...)
+			b = append(b, "true"...)
 		} else {
-			e.buf = append(e.buf, "false"...)
+			b = append(b, "false"...)
 		}
 	case int:
-		e.buf = strconv.AppendInt(e.buf, int64(x), 10)
+		b = strconv.AppendInt(b, int64(x), 10)
 	case int64:
-		e.buf = strconv.AppendInt(e.buf, x, 10)
+		b = strconv.AppendInt(b, x, 10)
 	case *big.Int:
 		s, err := bigIntText(x)
 		if err != nil {
-			return err
+			return b, err
 		}
-		e.buf = append(e.buf, s...)
+		b = append(b, s...)
 	case float64:
-		e.buf = appendPyFloat(e.buf, x)
+		b = appendPyFloat(b, x)
 	case string:
-		return e.str(x)
+		return e.str(b, x)
 	case []any:
-		return e.array(x, depth)
+		return e.array(b, x, depth)
 	case Tuple:
-		return e.array(x, depth)
+		return e.array(b, x, depth)
 	case *Dict:
-		return e.dict(x, depth)
+		return e.dict(b, x, depth)
 	case *OrderedDict:
 		if x == nil {
-			return &JSONTypeError{Type: "nil *OrderedDict", Msg: "Object of type nil *OrderedDict is not JSON serializable"}
+			return b, &JSONTypeError{Type: "nil *OrderedDict", Msg: "Object of type nil *OrderedDict is not JSON serializable"}
 		}
-		return e.dict(&x.Dict, depth)
+		return e.dict(b, &x.Dict, depth)
 	case map[string]any:
 		keys := make([]string, 0, len(x))
 		for k := range x {
 			keys = append(keys, k)
 		}
 		slices.Sort(keys)
-		e.buf = append(e.buf, '{')
+		b = append(b, '{')
 		for i, k := range keys {
 			if i > 0 {
-				e.buf = append(e.buf, ',')
+				b = append(b, ',')
 			}
-			if err := e.str(k); err != nil {
-				return err
+			var err error
+			if b, err = e.str(b, k); err != nil {
+				return b, err
 			}
-			e.buf = append(e.buf, ':')
-			if err := e.value(x[k], depth+1); err != nil {
-				return err
+			b = append(b, ':')
+			if b, err = e.value(b, x[k], depth+1); err != nil {
+				return b, err
 			}
 		}
-		e.buf = append(e.buf, '}')
+		b = append(b, '}')
 	default:
 		t := pyTypeName(v)
-		return &JSONTypeError{Type: t, Msg: "Object of type " + t + " is not JSON serializable"}
+		return b, &JSONTypeError{Type: t, Msg: "Object of type " + t + " is not JSON serializable"}
 	}
-	return nil
+	return b, nil
 }
 
 func bigIntText(x *big.Int) (string, error) {
@@ -237,86 +244,88 @@ func bigIntText(x *big.Int) (string, error) {
 	return s, nil
 }
 
-func (e *jsonEncoder) array(items []any, depth int) error {
-	e.buf = append(e.buf, '[')
+func (e *jsonEncoder) array(b []byte, items []any, depth int) ([]byte, error) {
+	b = append(b, '[')
 	for i, it := range items {
 		if i > 0 {
-			e.buf = append(e.buf, ',')
+			b = append(b, ',')
 		}
-		if err := e.value(it, depth+1); err != nil {
-			return err
+		var err error
+		if b, err = e.value(b, it, depth+1); err != nil {
+			return b, err
 		}
 	}
-	e.buf = append(e.buf, ']')
-	return nil
+	b = append(b, ']')
+	return b, nil
 }
 
-func (e *jsonEncoder) dict(d *Dict, depth int) error {
+func (e *jsonEncoder) dict(b []byte, d *Dict, depth int) ([]byte, error) {
 	if d == nil {
-		return &JSONTypeError{Type: "nil *Dict", Msg: "Object of type nil *Dict is not JSON serializable"}
+		return b, &JSONTypeError{Type: "nil *Dict", Msg: "Object of type nil *Dict is not JSON serializable"}
 	}
 	if slices.Contains(e.dicts, d) {
-		return &JSONTypeError{Type: "dict", Msg: "Circular reference detected"}
+		return b, &JSONTypeError{Type: "dict", Msg: "Circular reference detected"}
 	}
 	e.dicts = append(e.dicts, d)
-	e.buf = append(e.buf, '{')
+	b = append(b, '{')
 	for i := range d.items {
 		if i > 0 {
-			e.buf = append(e.buf, ',')
+			b = append(b, ',')
 		}
 		it := &d.items[i]
-		if err := e.key(it.key); err != nil {
-			return err
+		var err error
+		if b, err = e.key(b, it.key); err != nil {
+			return b, err
 		}
-		e.buf = append(e.buf, ':')
-		if err := e.value(it.val, depth+1); err != nil {
-			return err
+		b = append(b, ':')
+		if b, err = e.value(b, it.val, depth+1); err != nil {
+			return b, err
 		}
 	}
-	e.buf = append(e.buf, '}')
+	b = append(b, '}')
 	e.dicts = e.dicts[:len(e.dicts)-1]
-	return nil
+	return b, nil
 }
 
 // key writes a dict key, coerced as Python's encoder does: str as is; float as its repr (NaN,
 // Infinity, -Infinity); True/False/None as "true"/"false"/"null"; int as its repr.
-func (e *jsonEncoder) key(k any) error {
+func (e *jsonEncoder) key(b []byte, k any) ([]byte, error) {
 	switch x := k.(type) {
 	case string:
-		return e.str(x)
+		return e.str(b, x)
 	case float64:
-		e.buf = append(e.buf, '"')
-		e.buf = appendPyFloat(e.buf, x)
-		e.buf = append(e.buf, '"')
+		b = append(b, '"')
+		b = appendPyFloat(b, x)
+		b = append(b, '"')
 	case bool:
 		if x {
-			e.buf = append(e.buf, `"true"`...)
+			b = append(b, `"true"`...)
 		} else {
-			e.buf = append(e.buf, `"false"`...)
+			b = append(b, `"false"`...)
 		}
 	case nil:
-		e.buf = append(e.buf, `"null"`...)
+		b = append(b, `"null"`...)
 	case int:
-		e.buf = append(e.buf, '"')
-		e.buf = strconv.AppendInt(e.buf, int64(x), 10)
-		e.buf = append(e.buf, '"')
+		b = append(b, '"')
+		b = strconv.AppendInt(b, int64(x), 10)
+		b = append(b, '"')
 	case int64:
-		e.buf = append(e.buf, '"')
-		e.buf = strconv.AppendInt(e.buf, x, 10)
-		e.buf = append(e.buf, '"')
+		b = append(b, '"')
+		b = strconv.AppendInt(b, x, 10)
+		b = append(b, '"')
 	case *big.Int:
 		s, err := bigIntText(x)
 		if err != nil {
-			return err
+			return b, err
 		}
-		e.buf = append(e.buf, '"')
-		e.buf = append(e.buf, s...)
-		e.buf = append(e.buf, '"')
+		b = append(b, '"')
+		b = append(b, s...)
+		b = append(b, '"')
 	default:
 		t := pyTypeName(k)
-		return &JSONTypeError{Type: t, Msg: "keys must be str, int, float, bool or None, not " + t}
+		return b, &JSONTypeError{Type: t, Msg: "keys must be str, int, float, bool or None, not " + t}
 	}
-	return nil
+	return b, nil
 }
 
 const lowerHex = "0123456789abcdef"
@@ -336,8 +345,9 @@ const (
 
 // swarFlags returns a word whose high bits mark (at least) the bytes of x that are below
 // 0x20, equal to '"' or '\\', or at least 0x80, and, with del, 0x7f too. A zero result means
-// no byte of x is one of those. (Borrows and carries may set flags above a marked byte; they
-// never hide one.)
+// no byte of x is one of those. (Borrows and carries may set flags above a marked byte, in the
+// bytes that come later in memory; they never hide one. So the lowest flag marks the first
+// such byte: see firstFlagged.)
 func swarFlags(x uint64, del bool) uint64 {
 	hasZero := func(v uint64) uint64 { return (v - swarOnes) & ^v }
 	f := (x-0x20*swarOnes)&^x | hasZero(x^('"'*swarOnes)) | hasZero(x^('\\'*swarOnes)) | x
@@ -347,9 +357,22 @@ func swarFlags(x uint64, del bool) uint64 {
 	return f & swarHighs
 }
 
+// firstFlagged returns the index in its word of the byte the lowest flag of f marks, f being
+// a non-zero swarFlags result of a little-endian load.
+func firstFlagged(f uint64) int { return bits.TrailingZeros64(f) >> 3 }
+
 // jsonSafeRun returns the index of the first byte of s at or after i that json.dumps does not
-// copy as it is.
+// copy as it is. It reads a word at a time while 8 bytes are left.
 func jsonSafeRun(s string, i int) int {
+	for i+8 <= len(s) {
+		w := s[i : i+8]
+		x := uint64(w[0]) | uint64(w[1])<<8 | uint64(w[2])<<16 | uint64(w[3])<<24 |
+			uint64(w[4])<<32 | uint64(w[5])<<40 | uint64(w[6])<<48 | uint64(w[7])<<56
+		if f := swarFlags(x, true); f != 0 {
+			return i + firstFlagged(f)
+		}
+		i += 8
+	}
 	for i < len(s) && jsonSafe[s[i]] {
 		i++
 	}
@@ -357,10 +380,13 @@ func jsonSafeRun(s string, i int) int {
 }
 
 // plainRun returns the index of the first byte of b at or after i that ends the fast path of
-// the string decoder: '"', '\\', a control character or a byte >= 0x80. Strings in sessions
-// are short: a word at a time pays only from 16 bytes on.
+// the string decoder: '"', '\\', a control character or a byte >= 0x80. b is the whole
+// input, so 8 bytes are usually left even at the end of a short string.
 func plainRun(b []byte, i int) int {
-	for i+16 <= len(b) && swarFlags(binary.LittleEndian.Uint64(b[i:]), false) == 0 {
+	for i+8 <= len(b) {
+		if f := swarFlags(binary.LittleEndian.Uint64(b[i:]), false); f != 0 {
+			return i + firstFlagged(f)
+		}
 		i += 8
 	}
 	for i < len(b) && jsonPlain[b[i]] {
@@ -377,17 +403,29 @@ var jsonPlain = func() (t [256]bool) {
 	return t
 }()
 
-func (e *jsonEncoder) uescape(r rune) {
-	e.buf = append(e.buf, '\\', 'u', lowerHex[r>>12&0xf], lowerHex[r>>8&0xf], lowerHex[r>>4&0xf], lowerHex[r&0xf])
+// appendUEscape appends the \uXXXX escape of the UTF-16 code unit r.
+func appendUEscape(b []byte, r rune) []byte {
+	return append(b, '\\', 'u', lowerHex[r>>12&0xf], lowerHex[r>>8&0xf], lowerHex[r>>4&0xf], lowerHex[r&0xf])
 }
 
-// str writes s with ensure_ascii escaping. s is UTF-8, or WTF-8 for lone surrogates.
-func (e *jsonEncoder) str(s string) error {
-	e.buf = append(e.buf, '"')
-	for i := 0; i < len(s); {
+// str appends s with ensure_ascii escaping. s is UTF-8, or WTF-8 for lone surrogates.
+func (e *jsonEncoder) str(b []byte, s string) ([]byte, error) {
+	j := jsonSafeRun(s, 0)
+	b = append(append(b, '"'), s[:j]...)
+	if j == len(s) {
+		// Nothing to escape, as is usual for session keys and values.
+		return append(b, '"'), nil
+	}
+	return e.strEscaped(b, s, j)
+}
+
+// strEscaped is str from s[i], which needs escaping, on; the opening quote and s[:i] are
+// written.
+func (e *jsonEncoder) strEscaped(b []byte, s string, i int) ([]byte, error) {
+	for i < len(s) {
 		// Copy the run of characters that need no escaping in one go.
 		j := jsonSafeRun(s, i)
-		e.buf = append(e.buf, s[i:j]...)
+		b = append(b, s[i:j]...)
 		if i = j; i == len(s) {
 			break
 		}
@@ -396,23 +434,23 @@ func (e *jsonEncoder) str(s string) error {
 			i++
 			switch {
 			case c == '"':
-				e.buf = append(e.buf, '\\', '"')
+				b = append(b, '\\', '"')
 			case c == '\\':
-				e.buf = append(e.buf, '\\', '\\')
+				b = append(b, '\\', '\\')
 			case c >= ' ' && c <= '~':
-				e.buf = append(e.buf, c)
+				b = append(b, c)
 			case c == '\n':
-				e.buf = append(e.buf, '\\', 'n')
+				b = append(b, '\\', 'n')
 			case c == '\r':
-				e.buf = append(e.buf, '\\', 'r')
+				b = append(b, '\\', 'r')
 			case c == '\t':
-				e.buf = append(e.buf, '\\', 't')
+				b = append(b, '\\', 't')
 			case c == '\b':
-				e.buf = append(e.buf, '\\', 'b')
+				b = append(b, '\\', 'b')
 			case c == '\f':
-				e.buf = append(e.buf, '\\', 'f')
+				b = append(b, '\\', 'f')
 			default:
-				e.uescape(rune(c))
+				b = appendUEscape(b, rune(c))
 			}
 			continue
 		}
@@ -420,23 +458,23 @@ func (e *jsonEncoder) str(s string) error {
 		if r == utf8.RuneError && size == 1 {
 			// A surrogate encoded as UTF-8 (WTF-8): ED A0..BF 80..BF.
 			if c == 0xED && i+2 < len(s) && s[i+1] >= 0xA0 && s[i+1] <= 0xBF && s[i+2]&0xC0 == 0x80 {
-				e.uescape(rune(0xD000) | rune(s[i+1]&0x3F)<<6 | rune(s[i+2]&0x3F))
+				b = appendUEscape(b, rune(0xD000)|rune(s[i+1]&0x3F)<<6|rune(s[i+2]&0x3F))
 				i += 3
 				continue
 			}
-			return &JSONTypeError{Type: "str", Msg: fmt.Sprintf("string is not valid UTF-8 (byte %#02x at %d)", c, i)}
+			return b, &JSONTypeError{Type: "str", Msg: fmt.Sprintf("string is not valid UTF-8 (byte %#02x at %d)", c, i)}
 		}
 		i += size
 		if r >= 0x10000 {
 			r -= 0x10000
-			e.uescape(0xD800 | (r>>10)&0x3FF)
-			e.uescape(0xDC00 | r&0x3FF)
+			b = appendUEscape(b, 0xD800|(r>>10)&0x3FF)
+			b = appendUEscape(b, 0xDC00|r&0x3FF)
 		} else {
-			e.uescape(r)
+			b = appendUEscape(b, r)
 		}
 	}
-	e.buf = append(e.buf, '"')
-	return nil
+	b = append(b, '"')
+	return b, nil
 }
 
 // appendPyFloat appends Python's repr of f, or json's NaN/Infinity/-Infinity.
@@ -490,41 +528,68 @@ var pyNaN = math.Float64frombits(0x7ff8000000000000)
 
 type jsonDecoder struct {
 	data []byte
-	// text is data as a string: strings without escapes are substrings of it, which saves
-	// an allocation per string (they keep text alive, which is about the size of the value).
-	text string
 	pos  int
-	keys *[keyCacheSize]cachedKey // object keys seen (boxed once), like CPython's memo
-	// stack holds the items of the containers being read, so that each container is
-	// allocated once at its final size.
-	stack []any
-	// scratch collects the bytes of a string with escapes.
-	scratch []byte
+	keys *[keyCacheSize]keySlotPair // object keys seen (boxed once), like CPython's memo
+	// localKeys has a bit for each slot of keys whose local entry is set.
+	localKeys uint64
+	// stack and istack hold the items of the arrays and objects being read, so that each
+	// container is allocated once at its final size. Slots above the top are cleared only
+	// by release, up to the highest top reached (stackTop, istackTop): until then they
+	// point into the value being decoded.
+	stack               []any
+	istack              []dictItem
+	stackTop, istackTop int
+	// arena holds the bytes of the decoded strings (data is the caller's and may be reused
+	// once Loads returns); each string is a view of its own bytes in it, which are never
+	// written again. Strings thus take an allocation of their own only for the boxing. The
+	// arena is not reused after release. arenaSize is the capacity of the last arena array.
+	arena     []byte
+	arenaSize int
 	// dicts and items are slabs the decoded dicts and their items are carved from.
-	dicts []Dict
-	items []dictItem
+	dicts    []Dict
+	items    []dictItem
+	dictMade bool // newDict has been called
 }
 
-// jsonDecoderPool keeps decoders for their key cache, stack and scratch buffers.
-var jsonDecoderPool = sync.Pool{New: func() any { return &jsonDecoder{keys: new([keyCacheSize]cachedKey)} }}
+// jsonDecoderPool keeps decoders for their key cache and stack.
+var jsonDecoderPool = sync.Pool{New: func() any { return &jsonDecoder{keys: new([keyCacheSize]keySlotPair)} }}
 
-// release drops every reference to the decoded data and returns d to the pool.
+// release drops every reference to the decoded data and returns d to the pool. Only the
+// owned keys of the key cache, copies independent of any input, are kept.
 func (d *jsonDecoder) release() {
-	clear(d.keys[:])
-	clear(d.stack)
-	d.data, d.text, d.stack, d.dicts, d.items = nil, "", d.stack[:0], nil, nil
+	for m := d.localKeys; m != 0; m &= m - 1 {
+		d.keys[bits.TrailingZeros64(m)].local = cachedKey{}
+	}
+	d.localKeys = 0
+	clear(d.stack[:max(len(d.stack), d.stackTop)])
+	clear(d.istack[:max(len(d.istack), d.istackTop)])
+	d.stack, d.istack, d.stackTop, d.istackTop = d.stack[:0], d.istack[:0], 0, 0
+	d.data, d.dicts, d.items, d.arena, d.arenaSize, d.dictMade = nil, nil, nil, nil, 0, false
 	if cap(d.stack) > 4096 {
 		d.stack = nil
 	}
-	if cap(d.scratch) > 1<<16 {
-		d.scratch = nil
+	if cap(d.istack) > 2048 {
+		d.istack = nil
 	}
 	jsonDecoderPool.Put(d)
+}
+
+// dictBlock is a dict and room for its items, allocated together.
+type dictBlock struct {
+	d   Dict
+	buf [8]dictItem
 }
 
 // newDict returns a dict holding items, carved from the decoder's slabs. The items' slice is
 // capped at its length, so a later Set reallocates instead of writing into the slab.
 func (d *jsonDecoder) newDict(n int) *Dict {
+	if !d.dictMade && n > 0 && n <= len(dictBlock{}.buf) {
+		// The first dict, often the only one (a session): one allocation for both.
+		d.dictMade = true
+		b := new(dictBlock)
+		b.d.items = b.buf[:0:n]
+		return &b.d
+	}
 	if len(d.dicts) == cap(d.dicts) {
 		d.dicts = make([]Dict, 0, min(max(2*cap(d.dicts), 4), 256))
 	}
@@ -630,16 +695,20 @@ func (d *jsonDecoder) number() (any, error) {
 	start := d.pos
 	i := d.pos
 	n := len(d.data)
+	neg := false
 	if i < n && d.data[i] == '-' {
+		neg = true
 		i++
 		if i >= n {
 			return nil, d.errorf("Expecting value")
 		}
 	}
+	digits := i
+	var v uint64 // the integer part, when it has at most 18 digits
 	switch {
 	case i < n && d.data[i] >= '1' && d.data[i] <= '9':
-		i++
 		for i < n && isDigit(d.data[i]) {
+			v = v*10 + uint64(d.data[i]-'0')
 			i++
 		}
 	case i < n && d.data[i] == '0':
@@ -647,6 +716,7 @@ func (d *jsonDecoder) number() (any, error) {
 	default:
 		return nil, d.errorf("Expecting value")
 	}
+	digits = i - digits
 	isFloat := false
 	if i+1 < n && d.data[i] == '.' && isDigit(d.data[i+1]) {
 		isFloat = true
@@ -671,23 +741,14 @@ func (d *jsonDecoder) number() (any, error) {
 		}
 	}
 	d.pos = i
-	if !isFloat && i-start <= 18 {
-		// At most 18 characters: fits an int64 whatever they are.
-		p := start
-		neg := d.data[p] == '-'
+	if !isFloat && digits <= 18 {
+		// At most 18 digits: v did not overflow, and fits an int64.
 		if neg {
-			p++
+			return -int64(v), nil
 		}
-		var v int64
-		for ; p < i; p++ {
-			v = v*10 + int64(d.data[p]-'0')
-		}
-		if neg {
-			v = -v
-		}
-		return v, nil
+		return int64(v), nil
 	}
-	tok := d.text[start:i]
+	tok := unsafe.String(&d.data[start], i-start) // only parsed, not kept
 	if isFloat {
 		f, err := strconv.ParseFloat(tok, 64)
 		if err != nil && !errors.Is(err, strconv.ErrRange) {
@@ -695,11 +756,7 @@ func (d *jsonDecoder) number() (any, error) {
 		}
 		return f, nil
 	}
-	digits := len(tok)
-	if tok[0] == '-' {
-		digits--
-	}
-	if digits > pyMaxIntDigits {
+	if digits > pyMaxIntDigits { // tok is the sign and the digits
 		return nil, &JSONSyntaxError{Msg: fmt.Sprintf("Exceeds the limit (%d digits) for integer string conversion", pyMaxIntDigits), Offset: start}
 	}
 	if v, err := strconv.ParseInt(tok, 10, 64); err == nil {
@@ -726,16 +783,21 @@ func (d *jsonDecoder) hex4(p int) rune {
 	if p+4 > len(d.data) {
 		return -1
 	}
-	var r rune
-	for _, c := range d.data[p : p+4] {
-		h := hexVal(c)
-		if h < 0 {
-			return -1
-		}
-		r = r<<4 | h
+	h := d.data[p : p+4]
+	a, b, c, e := hexTable[h[0]], hexTable[h[1]], hexTable[h[2]], hexTable[h[3]]
+	if a|b|c|e < 0 {
+		return -1
 	}
-	return r
+	return rune(a)<<12 | rune(b)<<8 | rune(c)<<4 | rune(e)
 }
+
+// hexTable maps a byte to its value as a hex digit, or -1.
+var hexTable = func() (t [256]int8) {
+	for i := range t {
+		t[i] = int8(hexVal(byte(i)))
+	}
+	return t
+}()
 
 // appendWTF8 appends r as UTF-8, writing surrogates as Python's "surrogatepass" does.
 func appendWTF8(b []byte, r rune) []byte {
@@ -746,11 +808,22 @@ func appendWTF8(b []byte, r rune) []byte {
 }
 
 // keyCacheSize is the number of slots of the decoder's key cache, a direct-mapped table.
-const keyCacheSize = 64
+const keyCacheSize = 64 // a power of 2, and no more than the 64 bits of the uint64 slot sets
+
+// maxOwnedKey is the longest key the cache keeps across calls.
+const maxOwnedKey = 64
 
 type cachedKey struct {
 	s     string
 	boxed any
+}
+
+// keySlotPair is a slot of the key cache. owned is a copy of the first short key that came to
+// the slot and is kept across calls, so that the keys every session has ("_auth_user_id",
+// ...) are boxed once per pooled decoder, not once per call. local is the last other key of
+// the current call; it is a view of the input, dropped on release.
+type keySlotPair struct {
+	owned, local cachedKey
 }
 
 // keySlot picks the cache slot of a key from its length and first and last bytes.
@@ -763,28 +836,81 @@ func keySlot(b []byte) int {
 
 // key reads an object key, reusing the (boxed) string of an equal key read before: keys repeat
 // in lists of dicts, and CPython memoizes them the same way. Only keys without escapes are
-// cached; a slot holds the last key that hashed to it.
-func (d *jsonDecoder) key() (any, error) {
+// cached. It also returns the key's cache slot, or -1 for a key with escapes: equal keys
+// have equal slots.
+func (d *jsonDecoder) key() (any, int, error) {
 	if i := plainRun(d.data, d.pos); i < len(d.data) && d.data[i] == '"' {
-		{
-			raw := d.data[d.pos:i]
-			slot := keySlot(raw)
-			ck := &d.keys[slot]
-			if ck.boxed != nil && ck.s == string(raw) {
-				d.pos = i + 1
-				return ck.boxed, nil
-			}
-			k := d.text[d.pos:i]
+		raw := d.data[d.pos:i]
+		slot := keySlot(raw)
+		p := &d.keys[slot]
+		if p.owned.boxed != nil && p.owned.s == string(raw) {
 			d.pos = i + 1
-			ck.s, ck.boxed = k, k
-			return ck.boxed, nil
+			return p.owned.boxed, slot, nil
 		}
+		if p.local.boxed != nil && p.local.s == string(raw) {
+			d.pos = i + 1
+			return p.local.boxed, slot, nil
+		}
+		d.pos = i + 1
+		if p.owned.boxed == nil && len(raw) <= maxOwnedKey {
+			k := string(raw) // a copy: owned keys outlive the input
+			p.owned = cachedKey{s: k, boxed: k}
+			return p.owned.boxed, slot, nil
+		}
+		k := d.arenaCopy(raw)
+		p.local = cachedKey{s: k, boxed: k}
+		d.localKeys |= 1 << slot
+		return p.local.boxed, slot, nil
 	}
 	k, err := d.str()
 	if err != nil {
-		return nil, err
+		return nil, -1, err
 	}
-	return k, nil
+	return k, -1, nil
+}
+
+// Sizes of the arena arrays: they double from minArena to maxArena.
+const (
+	minArena = 256
+	maxArena = 8 << 10
+)
+
+// newArena starts a new arena array with room for at least need bytes, and no more than the
+// rest of the input needs unless it has raw latin-1 bytes, which take 2 bytes in UTF-8. The
+// earlier array stays alive as long as strings point into it.
+func (d *jsonDecoder) newArena(need int) {
+	d.arenaSize = max(need, min(max(2*d.arenaSize, minArena), maxArena, len(d.data)-d.pos))
+	d.arena = make([]byte, 0, d.arenaSize)
+}
+
+// arenaCopy returns a copy of b as a string in the arena.
+func (d *jsonDecoder) arenaCopy(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	if cap(d.arena)-len(d.arena) < len(b) {
+		d.newArena(len(b))
+	}
+	n := len(d.arena)
+	d.arena = append(d.arena, b...)
+	return unsafe.String(&d.arena[n], len(b))
+}
+
+// arenaString returns the bytes of out, appended to the free end of d.arena, as a string, and
+// takes them out of the arena's free space.
+func (d *jsonDecoder) arenaString(out []byte) string {
+	if len(out) == 0 {
+		return ""
+	}
+	free := d.arena[len(d.arena):cap(d.arena)]
+	if len(free) > 0 && unsafe.SliceData(out) == unsafe.SliceData(free) {
+		d.arena = d.arena[:len(d.arena)+len(out)]
+	} else {
+		d.arena = nil // out outgrew the arena; the next string starts a new one
+	}
+	// The bytes of out are never written again: later strings are appended past them, and
+	// the arena is dropped on release.
+	return unsafe.String(unsafe.SliceData(out), len(out))
 }
 
 // str is CPython's scanstring_unicode in strict mode; d.pos is just after the opening quote.
@@ -793,32 +919,33 @@ func (d *jsonDecoder) str() (string, error) {
 	// Fast path: no escapes and ASCII only.
 	i := plainRun(d.data, d.pos)
 	if i < len(d.data) && d.data[i] == '"' {
-		s := d.text[d.pos:i]
+		s := d.arenaCopy(d.data[d.pos:i])
 		d.pos = i + 1
 		return s, nil
 	}
-	out := append(d.scratch[:0], d.data[d.pos:i]...)
-	defer func() { d.scratch = out[:0] }()
-	d.pos = i
+	// The decoded bytes go to the free end of the arena; a string too long for it gets its
+	// own array from append, and the next string a new arena.
+	if cap(d.arena)-len(d.arena) < 2*(i-d.pos)+16 {
+		d.newArena(2*(i-d.pos) + 16)
+	}
+	out := d.arena[len(d.arena):]
 	for {
-		if d.pos >= len(d.data) {
+		out = append(out, d.data[d.pos:i]...)
+		if d.pos = i; d.pos >= len(d.data) {
 			return "", &JSONSyntaxError{Msg: "Unterminated string starting at", Offset: begin}
 		}
 		c := d.data[d.pos]
 		switch {
 		case c == '"':
 			d.pos++
-			return string(out), nil
+			return d.arenaString(out), nil
 		case c < 0x20:
 			return "", d.errorf("Invalid control character at")
 		case c >= 0x80:
 			// latin-1: the byte is the code point.
-			out = utf8.AppendRune(out, rune(c))
+			out = append(out, 0xC0|c>>6, 0x80|c&0x3F)
 			d.pos++
-			continue
-		case c != '\\':
-			out = append(out, c)
-			d.pos++
+			i = plainRun(d.data, d.pos)
 			continue
 		}
 		d.pos++
@@ -863,25 +990,34 @@ func (d *jsonDecoder) str() (string, error) {
 			return "", d.errorf("Invalid \\escape")
 		}
 		d.pos++
+		i = plainRun(d.data, d.pos)
 	}
 }
 
 func (d *jsonDecoder) object(depth int) (any, error) {
-	base := len(d.stack) // on error the decoder is dropped, stack and all
+	base := len(d.istack) // on error, release clears the stack
 	d.skipWS()
 	if d.pos < len(d.data) && d.data[d.pos] == '}' {
 		d.pos++
 		return d.newDict(0), nil
 	}
+	// slots has a bit for the cache slot of each key read; equal keys share a slot, so while
+	// every key has a slot of its own no key repeats and the items need no look-up.
+	var slots uint64
+	distinct := true
 	for {
 		if d.pos >= len(d.data) || d.data[d.pos] != '"' {
 			return nil, d.errorf("Expecting property name enclosed in double quotes")
 		}
 		d.pos++
-		k, err := d.key()
+		k, slot, err := d.key()
 		if err != nil {
 			return nil, err
 		}
+		if slot < 0 || slots&(1<<slot) != 0 {
+			distinct = false
+		}
+		slots |= 1 << (slot & (keyCacheSize - 1))
 		d.skipWS()
 		if d.pos >= len(d.data) || d.data[d.pos] != ':' {
 			return nil, d.errorf("Expecting ':' delimiter")
@@ -892,22 +1028,28 @@ func (d *jsonDecoder) object(depth int) (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		d.stack = append(d.stack, k, v)
+		d.istack = append(d.istack, dictItem{k, v})
 		d.skipWS()
 		if d.pos < len(d.data) && d.data[d.pos] == '}' {
 			d.pos++
-			items := d.stack[base:]
-			obj := d.newDict(len(items) / 2)
-			for i := 0; i < len(items); i += 2 {
-				// A repeated key keeps its first place and takes the last value, as in CPython.
-				if len(obj.items) < 8 {
-					obj.setSmallStr(items[i].(string), items[i], items[i+1])
-				} else {
-					obj.set(hashKey{kind: 's', s: items[i].(string)}, items[i], items[i+1])
+			items := d.istack[base:]
+			obj := d.newDict(len(items))
+			// Past 8 items Dict keeps an index, which set builds.
+			if distinct && len(items) <= 8 {
+				obj.items = append(obj.items, items...)
+			} else {
+				for _, it := range items {
+					// A repeated key keeps its first place and takes the last value, as in
+					// CPython.
+					if len(obj.items) < 8 {
+						obj.setSmallStr(it.key.(string), it.key, it.val)
+					} else {
+						obj.set(hashKey{kind: 's', s: it.key.(string)}, it.key, it.val)
+					}
 				}
 			}
-			clear(items)
-			d.stack = d.stack[:base]
+			d.istackTop = max(d.istackTop, len(d.istack))
+			d.istack = d.istack[:base]
 			return obj, nil
 		}
 		if d.pos >= len(d.data) || d.data[d.pos] != ',' {
@@ -919,7 +1061,7 @@ func (d *jsonDecoder) object(depth int) (any, error) {
 }
 
 func (d *jsonDecoder) array(depth int) (any, error) {
-	base := len(d.stack) // on error the decoder is dropped, stack and all
+	base := len(d.stack) // on error, release clears the stack
 	d.skipWS()
 	if d.pos < len(d.data) && d.data[d.pos] == ']' {
 		d.pos++
@@ -935,7 +1077,7 @@ func (d *jsonDecoder) array(depth int) (any, error) {
 		if d.pos < len(d.data) && d.data[d.pos] == ']' {
 			d.pos++
 			arr := append([]any(nil), d.stack[base:]...)
-			clear(d.stack[base:])
+			d.stackTop = max(d.stackTop, len(d.stack))
 			d.stack = d.stack[:base]
 			return arr, nil
 		}

@@ -12,6 +12,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -537,6 +538,14 @@ func TestB64Decode(t *testing.T) {
 		{"!!!!", "", false},                                 // everything skipped: empty
 		{strings.Repeat("A", 5), "", true},                  //
 		{strings.Repeat("A", 6), "\x00\x00\x00\x00", false}, //
+		// Newlines, which Go's base64 decoder skips but which count in Django's re-padding
+		// (results checked with CPython 3.12's base64.urlsafe_b64decode).
+		{"QQ\n", "", true},                      // "QQ\n=": 2 data chars, 1 pad
+		{"QUJD\nRA", "", true},                  //
+		{"QUJD\r\nRA", "", true},                //
+		{"QUJDRA\n\n", "", true},                //
+		{"QUJD\n", "ABC", false},                // "QUJD\n===": a complete quad
+		{"QUJDRA\n\nQQ", "ABCD\x04\x10", false}, // 8 data chars of 10
 	}
 	for _, tt := range tests {
 		got, err := B64Decode(tt.in)
@@ -824,6 +833,55 @@ func TestJSONLoads(t *testing.T) {
 	}
 }
 
+// TestJSONLoadsDicts checks how objects become dicts: repeated keys (also spelled with escapes,
+// or past 8 items, where Dict keeps an index), distinct keys that share a slot of the key
+// cache, and keys and strings that outlive later calls, which reuse the pooled decoder.
+func TestJSONLoadsDicts(t *testing.T) {
+	nine := `{"k1":1,"k2":2,"k3":3,"k4":4,"k5":5,"k6":6,"k7":7,"k8":8,"k9":9`
+	tests := []struct {
+		in   string
+		want *Dict
+	}{
+		{`{"kA":1,"k\u0041":2}`, DictOf("kA", int64(2))},
+		{`{"axb":1,"ayb":2,"axb":3}`, DictOf("axb", int64(3), "ayb", int64(2))}, // same slot
+		{`{"a":{"a":1},"a":2}`, DictOf("a", int64(2))},
+		{nine + `}`, DictOf("k1", int64(1), "k2", int64(2), "k3", int64(3), "k4", int64(4), "k5", int64(5),
+			"k6", int64(6), "k7", int64(7), "k8", int64(8), "k9", int64(9))},
+		{nine + `,"k1":10}`, DictOf("k1", int64(10), "k2", int64(2), "k3", int64(3), "k4", int64(4), "k5", int64(5),
+			"k6", int64(6), "k7", int64(7), "k8", int64(8), "k9", int64(9))},
+		{"{\"caf\xe9\":\"\xe9\\n\xff\",\"x\":[\"\\u2013\",\"\"]}", DictOf("caf\u00e9", "\u00e9\n\u00ff", "x", []any{"\u2013", ""})},
+	}
+	for _, tt := range tests {
+		got, err := JSONSerializer{}.Loads([]byte(tt.in))
+		if err != nil || !sameValue(got, tt.want) {
+			t.Errorf("Loads(%q) = %#v, %v; want %#v", tt.in, got, err, tt.want)
+		}
+		if d, ok := got.(*Dict); ok {
+			d.Set("new", int64(0))
+			if v, ok := d.Get("new"); !ok || v != int64(0) || d.Len() != tt.want.Len()+1 {
+				t.Errorf("Loads(%q): after Set, %d items", tt.in, d.Len())
+			}
+		}
+	}
+	// Results stay intact while the decoder decodes other payloads (with the same keys).
+	in := []byte(`{"_auth_user_id":"1","name":"a\u2013b","sku":"SKU-1","long":"` + strings.Repeat("x", 300) + `"}`)
+	first, err := JSONSerializer{}.Loads(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := DictOf("_auth_user_id", "1", "name", "a\u2013b", "sku", "SKU-1", "long", strings.Repeat("x", 300))
+	other := []byte(`{"_auth_user_id":"2","name":"c\u2014d","sku":"SKU-2","long":"` + strings.Repeat("y", 300) + `"}`)
+	for range 100 {
+		if _, err := (JSONSerializer{}).Loads(other); err != nil {
+			t.Fatal(err)
+		}
+	}
+	clear(in)
+	if !sameValue(first, want) {
+		t.Errorf("first result changed to %#v", first)
+	}
+}
+
 // TestSWARFlags checks the word-at-a-time scans of the JSON encoder and decoder against the
 // byte tests they stand for: every byte value at every position of a word of safe bytes, and
 // random words.
@@ -843,6 +901,17 @@ func TestSWARFlags(t *testing.T) {
 		}
 		if got := swarFlags(x, false) != 0; got != dec {
 			t.Fatalf("swarFlags(% x) flags %v, want %v", w, got, dec)
+		}
+		// The lowest flag marks the first such byte.
+		if enc {
+			if got, want := firstFlagged(swarFlags(x, true)), slices.IndexFunc(w[:], encUnsafe); got != want {
+				t.Fatalf("firstFlagged(swarFlags(% x, del)) = %d, want %d", w, got, want)
+			}
+		}
+		if dec {
+			if got, want := firstFlagged(swarFlags(x, false)), slices.IndexFunc(w[:], decUnsafe); got != want {
+				t.Fatalf("firstFlagged(swarFlags(% x)) = %d, want %d", w, got, want)
+			}
 		}
 	}
 	for pos := range 8 {
