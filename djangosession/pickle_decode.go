@@ -5,6 +5,8 @@ import (
 	"errors"
 	"math"
 	"math/big"
+	"math/bits"
+	"slices"
 	"strconv"
 	"sync"
 	"unicode/utf8"
@@ -43,9 +45,9 @@ type decoder struct {
 	memo     []entry
 	sparse   map[uint32]entry
 	pending  int        // NEWOBJ'd objects of built-in classes still waiting for their BUILD
+	sessUsed uint8      // the sessionStrs already decoded
 	dicts    []Dict     // a slab the decoder's dicts are carved from
 	items    []dictItem // a slab dict items are carved from
-	stackHW  int        // the most values the stack held
 }
 
 // Decode decodes one pickle, of any protocol from 0 to 5, into the Go value model described in
@@ -64,8 +66,9 @@ func (c *PickleCodec) Decode(data []byte) (any, error) {
 	d := decoderPool.Get().(*decoder)
 	defer d.release()
 	d.c, d.maxDepth = c, int32(c.maxDepth())
-	d.buf = make([]byte, len(data))
-	copy(d.buf, data)
+	buf := make([]byte, len(data))
+	copy(buf, data) // with the make: one allocation, not zeroed first
+	d.buf = buf
 	v, err := d.run()
 	if err != nil {
 		var fg *ForbiddenGlobalError
@@ -105,15 +108,102 @@ func (c *PickleCodec) maxDepth() int {
 }
 
 func (d *decoder) run() (any, error) {
+	buf := d.buf
+	pos := d.pos
 	for {
-		if d.pos >= len(d.buf) {
-			d.op, d.opPos = 0, d.pos
+		if pos >= len(buf) {
+			d.op, d.opPos = 0, pos
 			return nil, errTruncated
 		}
-		d.opPos = d.pos
-		d.op = d.buf[d.pos]
-		d.pos++
-		if d.op == opStop {
+		op := buf[pos]
+		// Fast paths for the opcodes that make up most of a session pickle. Each handles only
+		// the case where nothing can fail and nothing needs to grow past a limit; anything else
+		// (a short input, a full stack, a sparse memo, invalid UTF-8, ...) falls through to
+		// step, which does the same work with every check and reports the error.
+		switch op {
+		case opShortBinUnicode:
+			if pos+1 < len(buf) {
+				end := pos + 2 + int(buf[pos+1])
+				if end <= len(buf) && d.stackRoom() {
+					if b := buf[pos+2 : end]; ascii(b) || utf8.Valid(b) {
+						d.pushFast(entry{v: d.boxStr(b), memoIdx: -1})
+						pos = end
+						continue
+					}
+				}
+			}
+		case opMemoize:
+			if d.memoPutFast(len(d.memo)) {
+				pos++
+				continue
+			}
+		case opBinPut:
+			if pos+1 < len(buf) && d.memoPutFast(int(buf[pos+1])) {
+				pos += 2
+				continue
+			}
+		case opBinGet:
+			if pos+1 < len(buf) {
+				if i := int(buf[pos+1]); i < len(d.memo) && d.stackRoom() {
+					m := &d.memo[i]
+					m.fetched = true
+					e := *m
+					e.memoIdx = int32(i)
+					d.pushFast(e)
+					pos += 2
+					continue
+				}
+			}
+		case opBinInt1:
+			if pos+1 < len(buf) && d.stackRoom() {
+				d.pushFast(entry{v: int64(buf[pos+1]), memoIdx: -1})
+				pos += 2
+				continue
+			}
+		case opBinInt2:
+			if pos+2 < len(buf) && d.stackRoom() {
+				d.pushFast(entry{v: int64(binary.LittleEndian.Uint16(buf[pos+1:])), memoIdx: -1})
+				pos += 3
+				continue
+			}
+		case opBinInt:
+			if pos+4 < len(buf) && d.stackRoom() {
+				d.pushFast(entry{v: int64(int32(binary.LittleEndian.Uint32(buf[pos+1:]))), memoIdx: -1})
+				pos += 5
+				continue
+			}
+		case opNewTrue:
+			if d.stackRoom() {
+				d.pushFast(entry{v: true, memoIdx: -1})
+				pos++
+				continue
+			}
+		case opNewFalse:
+			if d.stackRoom() {
+				d.pushFast(entry{v: false, memoIdx: -1})
+				pos++
+				continue
+			}
+		case opNone:
+			if d.stackRoom() {
+				d.pushFast(entry{memoIdx: -1})
+				pos++
+				continue
+			}
+		case opEmptyDict:
+			if d.stackRoom() {
+				d.pushFast(entry{v: d.newDict(), depth: 1, memoIdx: -1})
+				pos++
+				continue
+			}
+		case opMark:
+			if len(d.marks) < cap(d.marks) && len(d.marks) < maxPickleStack {
+				d.marks = append(d.marks, len(d.stack))
+				pos++
+				continue
+			}
+		case opStop:
+			d.op, d.opPos = op, pos
 			if len(d.stack) != 1 || len(d.marks) != 0 {
 				return nil, errPickle("STOP with %d values and %d marks on the stack", len(d.stack), len(d.marks))
 			}
@@ -122,10 +212,115 @@ func (d *decoder) run() (any, error) {
 			}
 			return d.stack[0].v, nil
 		}
+		d.op, d.opPos, d.pos = op, pos, pos+1
 		if err := d.step(); err != nil {
 			return nil, err
 		}
+		pos = d.pos
 	}
+}
+
+// ascii reports whether b is all ASCII, as most str values of a session are: a quicker test
+// than utf8.Valid for short strings, reading 8 or 4 bytes at a time (overlapping at the end).
+func ascii(b []byte) bool {
+	const hi = 0x8080808080808080
+	n := len(b)
+	switch {
+	case n >= 8:
+		acc := binary.LittleEndian.Uint64(b[n-8:])
+		for i := 0; i+8 <= n; i += 8 {
+			acc |= binary.LittleEndian.Uint64(b[i:])
+		}
+		return acc&hi == 0
+	case n >= 4:
+		return (binary.LittleEndian.Uint32(b)|binary.LittleEndian.Uint32(b[n-4:]))&0x80808080 == 0
+	case n > 0:
+		return (b[0]|b[n/2]|b[n-1])&0x80 == 0
+	}
+	return true
+}
+
+// sessionStrs are str values that most Django sessions hold: the keys Django's own apps write
+// and the default authentication backend. Decode boxes them once, here, instead of once per
+// call, for their first occurrence in a pickle. A second str of the same text in the same
+// pickle, a distinct object in Python (else it would be a memo GET), is decoded as usual: the
+// strings of a decoded value are shared exactly as the pickle shares them, which Encode, which
+// memoizes str by identity, relies on.
+var sessionStrs = [...]string{AuthUserIDKey, AuthUserBackendKey, AuthUserHashKey, ModelBackend,
+	CSRFSessionKey, ExpiryKey, MessagesKey}
+
+var (
+	sessionStrsBoxed [len(sessionStrs)]any
+	sessionStrsByLen [64]uint8 // bit i of [n] set when sessionStrs[i] is n bytes long
+)
+
+// decoder.sessUsed has a bit per entry of sessionStrs.
+var _ [8 - len(sessionStrs)]struct{}
+
+func init() {
+	for i, s := range sessionStrs {
+		if s == "" || len(s) >= len(sessionStrsByLen) {
+			panic("djangosession: bad sessionStrs entry") // static data, checked once
+		}
+		sessionStrsBoxed[i] = s
+		sessionStrsByLen[len(s)] |= 1 << i
+	}
+}
+
+// boxStr returns the str b as an any: one of sessionStrsBoxed, or a new string sharing the
+// decoder's copy of the input.
+func (d *decoder) boxStr(b []byte) any {
+	if len(b) < len(sessionStrsByLen) && sessionStrsByLen[len(b)]&^d.sessUsed != 0 {
+		if i := d.sessionStr(b); i >= 0 {
+			return sessionStrsBoxed[i]
+		}
+	}
+	return d.str(b)
+}
+
+// sessionStr returns the index in sessionStrs of the str b, when it is one not yet decoded in
+// this call (and marks it decoded), or -1.
+func (d *decoder) sessionStr(b []byte) int {
+	if len(b) >= len(sessionStrsByLen) {
+		return -1
+	}
+	for m := sessionStrsByLen[len(b)] &^ d.sessUsed; m != 0; m &= m - 1 {
+		i := bits.TrailingZeros8(m)
+		if s := sessionStrs[i]; s[0] == b[0] && s == string(b) {
+			d.sessUsed |= 1 << i
+			return i
+		}
+	}
+	return -1
+}
+
+// stackRoom reports whether one more value fits on the stack without growing it.
+func (d *decoder) stackRoom() bool {
+	return len(d.stack) < cap(d.stack) && len(d.stack) < maxPickleStack
+}
+
+// pushFast pushes e onto a stack that has room for it (see stackRoom).
+func (d *decoder) pushFast(e entry) {
+	n := len(d.stack)
+	d.stack = d.stack[:n+1]
+	d.stack[n] = e
+}
+
+// memoPutFast is memoPut(i) for the common case, the memoization of the value on top of the
+// stack at the end of a dense memo; it reports false, doing nothing, in any other case.
+func (d *decoder) memoPutFast(i int) bool {
+	t := len(d.stack) - 1
+	if i != len(d.memo) || i >= cap(d.memo) || i >= maxPickleMemo || d.sparse != nil || t < d.floor() {
+		return false
+	}
+	e := &d.stack[t]
+	if e.depth > 0 && e.memoIdx >= 0 {
+		return false
+	}
+	e.memoIdx = int32(i)
+	d.memo = d.memo[:i+1]
+	d.memo[i] = entry{v: e.v, depth: e.depth, memoIdx: -1}
+	return true
 }
 
 // step executes the opcode d.op.
@@ -634,7 +829,6 @@ func (d *decoder) push(e entry) error {
 		return errPickle("stack exceeds %d values", maxPickleStack)
 	}
 	d.stack = append(d.stack, e)
-	d.stackHW = max(d.stackHW, len(d.stack))
 	return nil
 }
 
@@ -711,6 +905,7 @@ func (d *decoder) appendItems(t *entry, items []entry) error {
 		if len(l)+len(items) > maxPickleStack*8 {
 			return errPickle("list too long")
 		}
+		l = slices.Grow(l, len(items)) // one allocation for the batch
 		for i := range items {
 			if err := d.deepen(t, items[i].depth+1); err != nil {
 				return err
@@ -763,10 +958,27 @@ func (d *decoder) setItems(t *entry, kv []entry) error {
 	if cap(dict.items) == 0 {
 		dict.items = d.newItems(len(kv) / 2)
 	}
-	for i := 0; i < len(kv); i += 2 {
-		if err := d.deepen(t, max(kv[i].depth, kv[i+1].depth)+1); err != nil {
-			return err
+	depth := t.depth
+	for i := range kv {
+		depth = max(depth, kv[i].depth+1)
+	}
+	if depth > d.maxDepth {
+		// Report the first item too deep, or an unhashable key before it, in the order
+		// Python would meet them.
+		for i := 0; i < len(kv); i += 2 {
+			if err := d.deepen(t, max(kv[i].depth, kv[i+1].depth)+1); err != nil {
+				return err
+			}
+			if err := dict.SetKey(kv[i].v, kv[i+1].v); err != nil {
+				return err
+			}
 		}
+	}
+	t.depth = depth
+	if dict.index == nil && len(dict.items) < 8 {
+		kv = kv[setSmallStrs(dict, kv):]
+	}
+	for i := 0; i < len(kv); i += 2 {
 		if s, ok := kv[i].v.(string); ok && dict.index == nil && len(dict.items) < 8 {
 			dict.setSmallStr(s, kv[i].v, kv[i+1].v)
 			continue
@@ -779,14 +991,75 @@ func (d *decoder) setItems(t *entry, kv []entry) error {
 	return nil
 }
 
+// setSmallStrs sets the leading str-keyed pairs of kv on dict, which has no index, while it
+// has fewer than 8 items, as setSmallStr would one by one, and returns how many entries of kv
+// it consumed. It tells keys apart by a signature (length, first and last byte) kept in
+// registers and on the stack, before comparing whole strings.
+func setSmallStrs(dict *Dict, kv []entry) int {
+	var sigs [8]uint64
+	var keys [8]string
+	m := len(dict.items)
+	for i := range m {
+		if k, ok := dict.items[i].key.(string); ok {
+			sigs[i], keys[i] = strSig(k), k
+		} else {
+			sigs[i] = math.MaxUint64 // matches no str
+		}
+	}
+	j := 0
+	for ; j+1 < len(kv) && m < 8; j += 2 {
+		k, ok := kv[j].v.(string)
+		if !ok {
+			break
+		}
+		sig := strSig(k)
+		found := false
+		for i := range m {
+			if sigs[i] == sig && keys[i] == k {
+				dict.items[i].val = kv[j+1].v
+				found = true
+				break
+			}
+		}
+		if !found {
+			dict.items = append(dict.items, dictItem{kv[j].v, kv[j+1].v})
+			sigs[m], keys[m] = sig, k
+			m++
+		}
+	}
+	return j
+}
+
+// strSig is a signature of s: equal strings have equal signatures.
+func strSig(s string) uint64 {
+	if len(s) == 0 {
+		return 0
+	}
+	return uint64(len(s))<<16 | uint64(s[0])<<8 | uint64(s[len(s)-1])
+}
+
 // newDict returns an empty dict carved from the decoder's slab of dicts: one allocation for
 // many small dicts.
 func (d *decoder) newDict() *Dict {
 	if len(d.dicts) == cap(d.dicts) {
-		d.dicts = make([]Dict, 0, d.slabSize(cap(d.dicts), 128, 256))
+		if cap(d.dicts) == 0 && cap(d.items) == 0 && len(d.buf) <= smallPickle {
+			s := new(smallSlab)
+			d.dicts, d.items = s.dicts[:0], s.items[:0]
+		} else {
+			d.dicts = make([]Dict, 0, d.slabSize(cap(d.dicts), 128, 256))
+		}
 	}
 	d.dicts = d.dicts[:len(d.dicts)+1]
 	return &d.dicts[len(d.dicts)-1]
+}
+
+// smallPickle is the size up to which a pickle's first dicts and their items are carved from
+// one smallSlab: a typical session pickle is one dict of a few str items.
+const smallPickle = 1024
+
+type smallSlab struct {
+	dicts [1]Dict
+	items [10]dictItem
 }
 
 // slabSize returns the size of a new slab: twice the previous one, or for the first one, a
@@ -841,9 +1114,11 @@ func (d *decoder) memoPut(i uint32) error {
 		if len(d.memo) >= maxPickleMemo {
 			return errPickle("memo exceeds %d entries", maxPickleMemo)
 		}
-		if old, ok := d.sparse[i]; ok {
-			m.fetched = old.fetched
-			delete(d.sparse, i)
+		if d.sparse != nil {
+			if old, ok := d.sparse[i]; ok {
+				m.fetched = old.fetched
+				delete(d.sparse, i)
+			}
 		}
 		d.memo = append(d.memo, m)
 	default:

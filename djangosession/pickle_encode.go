@@ -39,27 +39,49 @@ type encoder struct {
 	proto      int
 	buf        []byte
 	frameStart int                // offset of the current frame's reserved header; -1 when none is open
+	frameEnd   int                // buffer length at which the open frame is full; MaxInt when none
 	ids        idTable            // memo of objects by identity (memoKey.s == "")
 	named      map[memoKey]uint32 // memo of globals, module names and tzinfo values
 	memoN      uint32
 	depth      int
 	maxDepth   int
 	keep       []any // temporaries the encoder memoizes, kept alive so their addresses stay unique
+	keyCache   [8]keyMemo
 }
 
 // idTable is an open-addressing hash table from object identities to memo indexes: the
 // encoder looks up every str, container and object it writes, and a Go map of struct keys is
-// several times slower.
+// several times slower. A slot packs a key and its index in 16 bytes; keys of length 1<<16 or
+// more, which do not fit one, go to a map. Slots are freed by generation (reset), not cleared.
 type idTable struct {
-	slots []idSlot // a power of two long; kind 0 marks a free slot
-	count int
+	slots []idSlot // a power of two long; a slot of another generation than gen is free
+	count int      // slots in use
+	gen   uint8    // never 0, so that zeroed slots are free
+	big   map[memoKey]uint32
 }
 
+// idSlot is one key and its memo index. m packs the index (bits 0 to 31), the key's n (32 to
+// 47), kind (48 to 55) and the generation of the slot (56 to 63).
 type idSlot struct {
-	p    uintptr
-	n    int
-	kind byte
-	idx  uint32
+	p uintptr
+	m uint64
+}
+
+const (
+	idSlotMaxN = 1<<16 - 1
+	idSlotIdx  = 1<<32 - 1
+)
+
+// reset empties the table: a new generation frees every slot without clearing them, except
+// once every 255 resets.
+func (t *idTable) reset() {
+	t.count = 0
+	t.big = nil
+	t.gen++
+	if t.gen == 0 {
+		clear(t.slots)
+		t.gen = 1
+	}
 }
 
 func idHash(k *memoKey) uint64 {
@@ -68,60 +90,90 @@ func idHash(k *memoKey) uint64 {
 	return x ^ x>>31
 }
 
+// tag is the upper half of the m of k's slot.
+func (t *idTable) tag(k *memoKey) uint64 {
+	return uint64(k.n)<<32 | uint64(k.kind)<<48 | uint64(t.gen)<<56
+}
+
 func (t *idTable) get(k *memoKey) (uint32, bool) {
+	if uint(k.n) > idSlotMaxN {
+		idx, ok := t.big[*k]
+		return idx, ok
+	}
 	if t.count == 0 {
 		return 0, false
 	}
+	tag := t.tag(k)
 	mask := uint64(len(t.slots) - 1)
 	for i := idHash(k) & mask; ; i = (i + 1) & mask {
 		s := &t.slots[i]
-		if s.kind == 0 {
+		if uint8(s.m>>56) != t.gen {
 			return 0, false
 		}
-		if s.p == k.p && s.n == k.n && s.kind == k.kind {
-			return s.idx, true
+		if s.p == k.p && s.m&^idSlotIdx == tag {
+			return uint32(s.m), true
 		}
 	}
 }
 
 // getOrInsert returns the index stored for k, or stores idx for it and reports false.
 func (t *idTable) getOrInsert(k *memoKey, idx uint32) (uint32, bool) {
+	if uint(k.n) > idSlotMaxN {
+		if old, ok := t.big[*k]; ok {
+			return old, true
+		}
+		t.putBig(k, idx)
+		return 0, false
+	}
 	if 2*(t.count+1) > len(t.slots) {
 		t.grow()
 	}
+	tag := t.tag(k)
 	mask := uint64(len(t.slots) - 1)
 	for i := idHash(k) & mask; ; i = (i + 1) & mask {
 		s := &t.slots[i]
-		if s.kind == 0 {
-			*s = idSlot{p: k.p, n: k.n, kind: k.kind, idx: idx}
+		if uint8(s.m>>56) != t.gen {
+			*s = idSlot{p: k.p, m: tag | uint64(idx)}
 			t.count++
 			return 0, false
 		}
-		if s.p == k.p && s.n == k.n && s.kind == k.kind {
-			return s.idx, true
+		if s.p == k.p && s.m&^idSlotIdx == tag {
+			return uint32(s.m), true
 		}
 	}
 }
 
+func (t *idTable) putBig(k *memoKey, idx uint32) {
+	if t.big == nil {
+		t.big = make(map[memoKey]uint32)
+	}
+	t.big[*k] = idx
+}
+
 // remove deletes k (re-inserting the rest of its probe run, as linear probing requires).
 func (t *idTable) remove(k *memoKey) {
+	if uint(k.n) > idSlotMaxN {
+		delete(t.big, *k)
+		return
+	}
 	if t.count == 0 {
 		return
 	}
+	tag := t.tag(k)
 	mask := uint64(len(t.slots) - 1)
 	i := idHash(k) & mask
 	for ; ; i = (i + 1) & mask {
 		s := &t.slots[i]
-		if s.kind == 0 {
+		if uint8(s.m>>56) != t.gen {
 			return
 		}
-		if s.p == k.p && s.n == k.n && s.kind == k.kind {
+		if s.p == k.p && s.m&^idSlotIdx == tag {
 			break
 		}
 	}
 	t.slots[i] = idSlot{}
 	t.count--
-	for j := (i + 1) & mask; t.slots[j].kind != 0; j = (j + 1) & mask {
+	for j := (i + 1) & mask; uint8(t.slots[j].m>>56) == t.gen; j = (j + 1) & mask {
 		s := t.slots[j]
 		t.slots[j] = idSlot{}
 		t.count--
@@ -134,46 +186,59 @@ func (t *idTable) grow() {
 	t.slots = make([]idSlot, max(64, 2*len(old)))
 	t.count = 0
 	for i := range old {
-		if old[i].kind != 0 {
+		if uint8(old[i].m>>56) == t.gen {
 			t.insert(old[i])
 		}
 	}
 }
 
 func (t *idTable) put(k *memoKey, idx uint32) {
+	if uint(k.n) > idSlotMaxN {
+		t.putBig(k, idx)
+		return
+	}
 	if 2*(t.count+1) > len(t.slots) {
 		t.grow()
 	}
-	t.insert(idSlot{p: k.p, n: k.n, kind: k.kind, idx: idx})
+	t.insert(idSlot{p: k.p, m: t.tag(k) | uint64(idx)})
 }
 
+// insert stores s, a slot of the current generation, or updates the index of its key.
 func (t *idTable) insert(s idSlot) {
 	mask := uint64(len(t.slots) - 1)
-	k := memoKey{kind: s.kind, p: s.p, n: s.n}
+	k := memoKey{kind: byte(s.m >> 48), p: s.p, n: int(s.m >> 32 & idSlotMaxN)}
 	for i := idHash(&k) & mask; ; i = (i + 1) & mask {
-		if t.slots[i].kind == 0 {
+		if uint8(t.slots[i].m>>56) != t.gen {
 			t.slots[i] = s
 			t.count++
 			return
 		}
-		if t.slots[i].p == s.p && t.slots[i].n == s.n && t.slots[i].kind == s.kind {
-			t.slots[i].idx = s.idx
+		if t.slots[i].p == s.p && t.slots[i].m&^idSlotIdx == s.m&^idSlotIdx {
+			t.slots[i].m = s.m
 			return
 		}
 	}
 }
 
 // encoderPool keeps encoders so that their buffer and memo table are reused across calls.
-var encoderPool = sync.Pool{New: func() any { return &encoder{buf: make([]byte, 0, 512)} }}
+var encoderPool = sync.Pool{New: func() any {
+	return &encoder{buf: make([]byte, 0, 512), ids: idTable{gen: 1}}
+}}
 
 // release clears the encoder and pools it, unless it grew large.
 func (e *encoder) release() {
 	if cap(e.buf) > 1<<20 || len(e.ids.slots) > 1<<14 {
 		return
 	}
-	clear(e.ids.slots)
-	clear(e.keep)
-	*e = encoder{buf: e.buf[:0], ids: idTable{slots: e.ids.slots}, keep: e.keep[:0]}
+	e.ids.reset()
+	if len(e.keep) > 0 {
+		clear(e.keep)
+		e.keep = e.keep[:0]
+	}
+	// Encode sets c, proto, frameStart, frameEnd and maxDepth; the rest is reset here, field
+	// by field (cheaper than assigning a whole new encoder).
+	e.c, e.buf, e.named, e.memoN, e.depth = nil, e.buf[:0], nil, 0, 0
+	e.keyCache = [8]keyMemo{}
 	encoderPool.Put(e)
 }
 
@@ -207,7 +272,7 @@ func (c *PickleCodec) Encode(v any) ([]byte, error) {
 	// Decode returns can be written.
 	e := encoderPool.Get().(*encoder)
 	defer e.release()
-	e.c, e.proto, e.frameStart, e.maxDepth = c, proto, -1, 4*c.maxDepth()+16
+	e.c, e.proto, e.frameStart, e.frameEnd, e.maxDepth = c, proto, -1, math.MaxInt, 4*c.maxDepth()+16
 	e.buf = append(e.buf, opProto, byte(proto))
 	if proto >= 4 {
 		e.startFrame()
@@ -222,6 +287,7 @@ func (c *PickleCodec) Encode(v any) ([]byte, error) {
 
 func (e *encoder) startFrame() {
 	e.frameStart = len(e.buf)
+	e.frameEnd = e.frameStart + frameHeaderBytes + frameSizeTarget
 	e.buf = append(e.buf, make([]byte, frameHeaderBytes)...)
 }
 
@@ -238,15 +304,30 @@ func (e *encoder) commitFrame() {
 	} else {
 		e.buf = slices.Delete(e.buf, e.frameStart, e.frameStart+frameHeaderBytes)
 	}
-	e.frameStart = -1
+	e.frameStart, e.frameEnd = -1, math.MaxInt
 }
 
 // boundary is called after each object is written, where CPython may close a frame.
 func (e *encoder) boundary() {
-	if e.frameStart >= 0 && len(e.buf)-e.frameStart-frameHeaderBytes >= frameSizeTarget {
-		e.commitFrame()
-		e.startFrame()
+	if len(e.buf) >= e.frameEnd {
+		e.nextFrame()
 	}
+}
+
+func (e *encoder) nextFrame() {
+	e.commitFrame()
+	e.startFrame()
+}
+
+// appendString appends s to the buffer. (Unlike e.buf = append(e.buf, s...), it stores only
+// the buffer's length unless the buffer grows: no write barrier.)
+func (e *encoder) appendString(s string) {
+	n := len(e.buf)
+	if cap(e.buf)-n < len(s) {
+		e.buf = slices.Grow(e.buf, len(s))
+	}
+	e.buf = e.buf[:n+len(s)]
+	copy(e.buf[n:], s)
 }
 
 // ensureFrame opens a frame if framing is on and none is open (after a large payload).
@@ -330,7 +411,28 @@ func (e *encoder) writeGet(idx uint32) {
 }
 
 func (e *encoder) save(v any) error {
-	if err := e.saveValue(v); err != nil {
+	// The types of most values of a session first, then the full type switch.
+	var err error
+	switch x := v.(type) {
+	case string:
+		err = e.saveStr(x)
+	case *Dict:
+		if x == nil {
+			return &UnsupportedTypeError{Value: v}
+		}
+		err = e.saveDict(x)
+	case int64:
+		e.saveInt(x)
+	case bool:
+		if x {
+			e.op(opNewTrue)
+		} else {
+			e.op(opNewFalse)
+		}
+	default:
+		err = e.saveValue(v)
+	}
+	if err != nil {
 		return err
 	}
 	e.boundary()
@@ -565,45 +667,132 @@ func strKey(s string) memoKey {
 }
 
 func (e *encoder) saveStr(s string) error {
+	_, err := e.saveStrIdx(s)
+	return err
+}
+
+// saveStrIdx is saveStr, returning the memo index of s.
+func (e *encoder) saveStrIdx(s string) (uint32, error) {
 	key := strKey(s)
 	if len(s) == 0 {
 		key.p = 0
 	}
 	// One probe finds s or reserves its memo index (nothing else is memoized before its
 	// MEMOIZE below).
-	if idx, found := e.ids.getOrInsert(&key, e.memoN); found {
+	idx, found := e.ids.getOrInsert(&key, e.memoN)
+	if found {
 		e.writeGet(idx)
-		return nil
+		return idx, nil
 	}
-	// A str equal to the module name of a global is, in CPython, usually the same interned
-	// object (an identifier-like literal in the app's code): share it the same way.
-	isModule := e.isModuleName(s)
-	if isModule {
-		if idx, ok := e.named[memoKey{kind: 'm', s: s}]; ok {
-			e.ids.put(&key, idx)
-			e.writeGet(idx)
-			return nil
+	if e.isModuleName(s) {
+		return e.saveModuleStr(s, &key)
+	}
+	idx = e.memoN
+	if len(s) < 256 && e.frameStart >= 0 {
+		// The common case, protocol 4 or 5 in an open frame: SHORT_BINUNICODE and MEMOIZE,
+		// the str copied and checked for ASCII in one pass.
+		n := len(e.buf)
+		if cap(e.buf)-n < len(s)+3 {
+			e.buf = slices.Grow(e.buf, len(s)+3)
 		}
+		e.buf = e.buf[:n+len(s)+3]
+		w := e.buf[n:]
+		w[0], w[1], w[len(w)-1] = opShortBinUnicode, byte(len(s)), opMemoize
+		if !copyASCII(w[2:len(w)-1], s) && !validStr(s) {
+			e.buf = e.buf[:n]
+			e.ids.remove(&key)
+			return 0, &UnsupportedTypeError{Value: s, Reason: "string is not UTF-8"}
+		}
+		e.memoN++ // idx, already in e.ids
+		return idx, nil
 	}
-	if !utf8.ValidString(s) && !validSurrogatePass(unsafe.Slice(unsafe.StringData(s), len(s))) {
+	if !validStr(s) {
 		e.ids.remove(&key)
-		return &UnsupportedTypeError{Value: s, Reason: "string is not UTF-8"}
+		return 0, &UnsupportedTypeError{Value: s, Reason: "string is not UTF-8"}
+	}
+	e.writeStr(s)
+	e.memoPut(nil) // idx, already in e.ids
+	return idx, nil
+}
+
+// validStr reports whether s encodes as Python's str does ("utf-8", "surrogatepass").
+func validStr(s string) bool {
+	return utf8.ValidString(s) || validSurrogatePass(unsafe.Slice(unsafe.StringData(s), len(s)))
+}
+
+// copyASCII copies s to dst (of the same length) and reports whether s is all ASCII. It moves
+// 8 bytes at a time, the last 8 overlapping the previous ones.
+func copyASCII(dst []byte, s string) bool {
+	const hi = 0x8080808080808080
+	n := len(s)
+	src, dst := unsafe.Slice(unsafe.StringData(s), n), dst[:n]
+	switch {
+	case n >= 8:
+		var acc uint64
+		for i := 0; i+8 <= n; i += 8 {
+			w := binary.LittleEndian.Uint64(src[i:])
+			binary.LittleEndian.PutUint64(dst[i:], w)
+			acc |= w
+		}
+		w := binary.LittleEndian.Uint64(src[n-8:])
+		binary.LittleEndian.PutUint64(dst[n-8:], w)
+		return (acc|w)&hi == 0
+	case n >= 4:
+		a, b := binary.LittleEndian.Uint32(src), binary.LittleEndian.Uint32(src[n-4:])
+		binary.LittleEndian.PutUint32(dst, a)
+		binary.LittleEndian.PutUint32(dst[n-4:], b)
+		return (a|b)&0x80808080 == 0
+	}
+	var acc byte
+	for i := range n {
+		dst[i] = src[i]
+		acc |= src[i]
+	}
+	return acc&0x80 == 0
+}
+
+// saveModuleStr writes a str equal to the module name of a global, whose key was just added
+// to e.ids. In CPython it is usually the same interned object as the global's module name
+// (an identifier-like literal in the app's code): it is shared the same way.
+func (e *encoder) saveModuleStr(s string, key *memoKey) (uint32, error) {
+	if idx, ok := e.named[memoKey{kind: 'm', s: s}]; ok {
+		e.ids.put(key, idx)
+		e.writeGet(idx)
+		return idx, nil
+	}
+	if !validStr(s) {
+		e.ids.remove(key)
+		return 0, &UnsupportedTypeError{Value: s, Reason: "string is not UTF-8"}
 	}
 	e.writeStr(s)
 	e.memoPut(nil) // its index is e.memoN, already in e.ids
-	if isModule {
-		if e.named == nil {
-			e.named = make(map[memoKey]uint32)
-		}
-		e.named[memoKey{kind: 'm', s: s}] = e.memoN - 1
+	if e.named == nil {
+		e.named = make(map[memoKey]uint32)
 	}
-	return nil
+	e.named[memoKey{kind: 'm', s: s}] = e.memoN - 1
+	return e.memoN - 1, nil
 }
 
 func (e *encoder) isModuleName(s string) bool {
-	switch s {
-	case "datetime", "decimal", "uuid", "collections", "builtins", "_codecs", "copyreg", "pytz", "zoneinfo":
-		return true
+	// The module names of the default allow-list, tested by length first: most strings are
+	// rejected by one comparison.
+	switch len(s) {
+	case 4:
+		if s == "uuid" || s == "pytz" {
+			return true
+		}
+	case 7:
+		if s == "decimal" || s == "_codecs" || s == "copyreg" {
+			return true
+		}
+	case 8:
+		if s == "datetime" || s == "builtins" || s == "zoneinfo" {
+			return true
+		}
+	case 11:
+		if s == "collections" {
+			return true
+		}
 	}
 	for _, g := range e.c.AllowGlobals {
 		if len(g) > len(s) && g[len(s)] == '.' && g[:len(s)] == s {
@@ -619,7 +808,7 @@ func (e *encoder) writeStr(s string) {
 	if n < 256 && e.proto >= 4 {
 		e.ensureFrame()
 		e.buf = append(e.buf, opShortBinUnicode, byte(n))
-		e.buf = append(e.buf, s...)
+		e.appendString(s)
 		return
 	}
 	var h [9]byte
@@ -780,20 +969,24 @@ func (e *encoder) saveTuple(t Tuple) error {
 }
 
 func (e *encoder) saveDict(d *Dict) error {
+	// One probe finds d or reserves its memo index (nothing else is memoized before its
+	// MEMOIZE below).
 	key := memoKey{kind: 'p', p: uintptr(unsafe.Pointer(d))}
-	if e.memoGet(key) {
+	if idx, found := e.ids.getOrInsert(&key, e.memoN); found {
+		e.writeGet(idx)
 		return nil
 	}
 	if err := e.enter(); err != nil {
 		return err
 	}
-	defer func() { e.depth-- }()
 	e.op(opEmptyDict)
-	e.memoPut(&key)
-	if len(d.items) == 0 {
-		return nil
+	e.memoPut(nil) // its index is e.memoN, already in e.ids
+	var err error
+	if len(d.items) > 0 {
+		err = e.setItems(d.items, true)
 	}
-	return e.setItems(d.items, true)
+	e.depth--
+	return err
 }
 
 // setItems writes dict items as CPython's batch_dict_exact (exact dicts: a trailing empty
@@ -819,8 +1012,11 @@ func (e *encoder) setItems(items []dictItem, exact bool) error {
 			break
 		}
 		e.op(opMark)
-		for _, it := range batch {
-			if err := e.saveItem(it); err != nil {
+		for i := range batch {
+			if err := e.saveKey(i, batch[i].key); err != nil {
+				return err
+			}
+			if err := e.save(batch[i].val); err != nil {
 				return err
 			}
 		}
@@ -830,6 +1026,42 @@ func (e *encoder) setItems(items []dictItem, exact bool) error {
 		}
 	}
 	return nil
+}
+
+// saveKey saves the key of the i-th item of a SETITEMS batch. Dicts in a list usually share
+// their str keys (the same objects, in the same order): keyCache remembers the memo index of
+// the last str key saved at each of the first positions, so that a key found there is written
+// as a memo GET without a probe of e.ids. An entry stays right: e.ids never changes the index
+// of a str once an Encode has stored it.
+func (e *encoder) saveKey(i int, key any) error {
+	s, ok := key.(string)
+	if !ok || i >= len(e.keyCache) {
+		return e.save(key)
+	}
+	k := &e.keyCache[i]
+	p := uintptr(unsafe.Pointer(unsafe.StringData(s)))
+	if len(s) == 0 {
+		p = 0
+	}
+	if k.ok && k.p == p && k.n == len(s) {
+		e.writeGet(k.idx)
+	} else {
+		idx, err := e.saveStrIdx(s)
+		if err != nil {
+			return err
+		}
+		*k = keyMemo{p: p, n: len(s), idx: idx, ok: true}
+	}
+	e.boundary()
+	return nil
+}
+
+// keyMemo is an entry of encoder.keyCache.
+type keyMemo struct {
+	p   uintptr
+	n   int
+	idx uint32
+	ok  bool
 }
 
 // saveItem writes one dict item: its key, then its value.

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unsafe"
 )
 
 // cpythonFile is testdata/cpython-<X.Y>.json, written by testdata/make_pickles.py: pickles
@@ -439,6 +440,83 @@ func TestDecodedValuesSurviveGC(t *testing.T) {
 	m := map[any]int{got[4]: 1}
 	if m["second"] != 1 {
 		t.Fatal("boxed str does not hash as a str")
+	}
+}
+
+// TestStrIdentity checks that str objects keep their identity through Decode and Encode where
+// the fast paths could lose it: Django's own session keys, which Decode boxes once per
+// process (decoder.sessionStr), the keys of dicts in a list, which Encode remembers by
+// position (encoder.keyCache), and strings too long for a slot of the identity table
+// (idTable.big). The pickles were made by CPython 3.12 (pickle.dumps, printed with repr) of
+// the values named: a is not b means two equal but distinct str objects.
+func TestStrIdentity(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		pickle string
+	}{
+		{"[a, b], a is not b", "\x80\x04\x95%\x00\x00\x00\x00\x00\x00\x00]\x94(\x8c\r_auth_user_id\x94\x8c\r_auth_user_id\x94e."},
+		{"[a, a]", "\x80\x04\x95\x17\x00\x00\x00\x00\x00\x00\x00]\x94(\x8c\r_auth_user_id\x94h\x01e."},
+		{"[{k1: 1}, {k1: 2}, {k2: 3}], k1 is not k2", "\x80\x04\x95\"\x00\x00\x00\x00\x00\x00\x00]\x94(}\x94\x8c\x03sku\x94K\x01s}\x94h\x02K\x02s}\x94\x8c\x03sku\x94K\x03se."},
+		{"[{k1: 1, 'q': 5}, {k1: 2, 'q': 6}, {k2: 3, 'q': 7}]", "\x80\x05\x953\x00\x00\x00\x00\x00\x00\x00]\x94(}\x94(\x8c\x03sku\x94K\x01\x8c\x01q\x94K\x05u}\x94(h\x02K\x02h\x03K\x06u}\x94(\x8c\x03sku\x94K\x03h\x03K\x07ue."},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := []byte(tc.pickle)
+			for i := 0; i < 2; i++ { // the second time, with the session keys already boxed
+				v, err := UnmarshalPickle(p)
+				if err != nil {
+					t.Fatal(err)
+				}
+				out, err := MarshalPickle(v, int(p[1]))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !bytes.Equal(out, p) {
+					t.Fatalf("re-encoded as %q, want %q", out, p)
+				}
+			}
+		})
+	}
+
+	// Built in Go: the same shapes, and long strings, one sharing the other's bytes.
+	k1, q := "sku", "q"
+	k2 := strings.Clone(k1)
+	long := strings.Repeat("ab", 40000)
+	prefix := long[:len(long)-1<<16] // the same data pointer, a length equal mod 1<<16
+	for _, tc := range []struct {
+		name  string
+		value any
+		want  string
+	}{
+		{"dict keys", []any{DictOf(k1, int64(1), q, int64(5)), DictOf(k1, int64(2), q, int64(6)), DictOf(k2, int64(3), q, int64(7))},
+			"\x80\x05\x953\x00\x00\x00\x00\x00\x00\x00]\x94(}\x94(\x8c\x03sku\x94K\x01\x8c\x01q\x94K\x05u}\x94(h\x02K\x02h\x03K\x06u}\x94(\x8c\x03sku\x94K\x03h\x03K\x07ue."},
+		{"long strs", []any{long, long, prefix}, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			out, err := MarshalPickle(tc.value, 5)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tc.want != "" && string(out) != tc.want {
+				t.Fatalf("encoded as %q, want %q", out, tc.want)
+			}
+			back, err := UnmarshalPickle(out)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !EqualValues(back, tc.value) {
+				t.Fatal("round trip changed the value")
+			}
+			if tc.want == "" {
+				// long once, then a memo GET of it, then prefix: both written once.
+				if n := len(out) - len(long) - len(prefix); n < 0 || n > 64 {
+					t.Fatalf("%d bytes for two strs of %d and %d bytes", len(out), len(long), len(prefix))
+				}
+				l := back.([]any)
+				if unsafe.StringData(l[0].(string)) != unsafe.StringData(l[1].(string)) {
+					t.Fatal("the shared str was not written as a memo GET")
+				}
+			}
+		})
 	}
 }
 

@@ -155,7 +155,10 @@ func (d *Dict) set(k hashKey, key, v any) {
 // the common case of a decoded session: it compares strings directly.
 func (d *Dict) setSmallStr(k string, key, v any) {
 	for i := range d.items {
-		if s, ok := d.items[i].key.(string); ok && s == k {
+		// Keys of the same length usually differ in their first byte: test it before
+		// comparing the whole strings.
+		s, ok := d.items[i].key.(string)
+		if ok && len(s) == len(k) && (len(k) == 0 || s[0] == k[0] && s == k) {
 			d.items[i].val = v
 			return
 		}
