@@ -3,6 +3,7 @@ package djangosession
 import (
 	"encoding/binary"
 	"math/bits"
+	"slices"
 	"sync"
 )
 
@@ -117,12 +118,19 @@ func init() {
 		zStaticL.len[n] = l
 		blCount[l]++
 	}
-	zGenCodes(zStaticL, zLCodes+1, &blCount)
+	var all [zLCodes + 2]uint16
+	for n := range all {
+		all[n] = uint16(n)
+	}
+	zGenCodes(zStaticL, all[:], &blCount)
 	zStaticD = newZTree(zDCodes)
 	for n := 0; n < zDCodes; n++ {
 		zStaticD.len[n] = 5
 		zStaticD.code[n] = uint16(zBitReverse(uint(n), 5))
 	}
+	zDescL = zTreeDesc{static: zStaticL, extra: zExtraLBits[:], extraBase: zLiterals + 1, elems: zLCodes, maxLength: zMaxBits}.withCosts()
+	zDescD = zTreeDesc{static: zStaticD, extra: zExtraDBits[:], elems: zDCodes, maxLength: zMaxBits}.withCosts()
+	zDescBL = zTreeDesc{extra: zExtraBLBits[:], elems: zBLCodes, maxLength: zMaxBLBits}.withCosts()
 }
 
 func zDistCode(dist int) int {
@@ -141,18 +149,17 @@ func zBitReverse(code uint, n int) uint {
 	return r
 }
 
-func zGenCodes(t *zTree, maxCode int, blCount *[zMaxBits + 1]int) {
+// zGenCodes is zlib's gen_codes: it gives the symbols syms (in increasing order, every symbol
+// of non-zero length up to max_code) their canonical codes, bit-reversed as they are written.
+func zGenCodes(t *zTree, syms []uint16, blCount *[zMaxBits + 1]int) {
 	var next [zMaxBits + 1]uint
 	code := uint(0)
 	for bits := 1; bits <= zMaxBits; bits++ {
 		code = (code + uint(blCount[bits-1])) << 1
 		next[bits] = code
 	}
-	for n := 0; n <= maxCode; n++ {
-		l := int(t.len[n])
-		if l == 0 {
-			continue
-		}
+	for _, n := range syms {
+		l := t.len[n] & zMaxBits // no-op (lengths are at most 15): it saves a bounds check
 		t.code[n] = bits.Reverse16(uint16(next[l])) >> (16 - l)
 		next[l]++
 	}
@@ -166,7 +173,30 @@ type zTreeDesc struct {
 	extraBase int
 	elems     int
 	maxLength int
+
+	// Per symbol, from the above: its extra bits, and its cost with the static tree (length
+	// plus extra bits; nil for the bit-length tree).
+	xbits  []uint8
+	scosts []uint16
 }
+
+// withCosts fills d's xbits and scosts.
+func (d zTreeDesc) withCosts() zTreeDesc {
+	d.xbits = make([]uint8, d.elems)
+	for n := d.extraBase; n < d.elems; n++ {
+		d.xbits[n] = uint8(d.extra[n-d.extraBase])
+	}
+	if d.static != nil {
+		d.scosts = make([]uint16, d.elems)
+		for n := range d.scosts {
+			d.scosts[n] = d.static.len[n] + uint16(d.xbits[n])
+		}
+	}
+	return d
+}
+
+// The tree descriptions, copied into each compressor (which sets dyn).
+var zDescL, zDescD, zDescBL zTreeDesc
 
 type zSym struct {
 	dist uint16 // 0 for a literal
@@ -189,11 +219,9 @@ type zDeflater struct {
 	syms []zSym
 
 	l, d, bl       zTreeDesc
-	heap           [zHeapSize]int
-	heapLen        int
+	heap           [zHeapSlots]uint64 // zlib's heap[1..heap_len], as slots: see zSlot
+	order          [zHeapSize]uint16  // zlib's heap[heap_max..]: the nodes in the order merged
 	heapMax        int
-	depth          [zHeapSize]uint8
-	key            [zHeapSize]uint32 // see setKey
 	blCount        [zMaxBits + 1]int
 	optLen, static int
 
@@ -202,6 +230,12 @@ type zDeflater struct {
 	bitUsed uint
 
 	slid bool // the window slid: head[] holds hashes of data no longer in it
+
+	scratch []byte // zlibCompress's output buffer, kept with the pooled state
+
+	blSyms  [zLCodes + zDCodes]uint16 // the bit-length codes of both trees: see scanTree
+	leaves  [zLCodes]uint16           // buildTree's list of the symbols in use
+	nBLSyms int
 }
 
 // deflaterPool keeps compressor states: their 64 KiB window and hash tables would otherwise be
@@ -215,16 +249,27 @@ func newZDeflater() *zDeflater {
 		head:   new([zHashSize]uint16),
 		syms:   make([]zSym, 0, 1024),
 	}
-	s.l = zTreeDesc{dyn: newZTree(zHeapSize), static: zStaticL, extra: zExtraLBits[:], extraBase: zLiterals + 1, elems: zLCodes, maxLength: zMaxBits}
-	s.d = zTreeDesc{dyn: newZTree(2*zDCodes + 1), static: zStaticD, extra: zExtraDBits[:], elems: zDCodes, maxLength: zMaxBits}
-	s.bl = zTreeDesc{dyn: newZTree(2*zBLCodes + 1), extra: zExtraBLBits[:], elems: zBLCodes, maxLength: zMaxBLBits}
+	s.l, s.d, s.bl = zDescL, zDescD, zDescBL
+	s.l.dyn = newZTree(zHeapSize)
+	s.d.dyn = newZTree(2*zDCodes + 1)
+	s.bl.dyn = newZTree(2*zBLCodes + 1)
 	return s
 }
 
 // zlibCompress returns zlib.compress(data) as CPython (zlib 1.2.x) computes it.
 func zlibCompress(data []byte) []byte {
-	return zlibCompressTo(make([]byte, 0, len(data)/2+64), data)
+	s := deflaterPool.Get().(*zDeflater)
+	defer s.release()
+	// Compress into the pooled buffer, then copy: the result is allocated once, at its size.
+	out := s.compressTo(s.scratch[:0], data)
+	if cap(out) <= zScratchMax {
+		s.scratch = out[:0]
+	}
+	return append([]byte(nil), out...)
 }
+
+// zScratchMax caps the output buffer a pooled compressor keeps.
+const zScratchMax = 64 << 10
 
 // zlibCompressTo is zlibCompress appending to dst.
 func zlibCompressTo(dst, data []byte) []byte {
@@ -274,11 +319,12 @@ func (s *zDeflater) clearHeads() {
 		s.slid = false
 		return
 	}
-	w := s.window
-	h := int(w[0])<<zHashShift ^ int(w[1])
-	for str := 0; str < n; str++ {
-		h = (h<<zHashShift ^ int(w[str+zMinMatch-1])) & zHashMask
-		s.head[h] = 0
+	// h is kept unmasked: the bits above zHashMask never reach the masked ones.
+	head := s.head
+	h := uint(s.window[0])<<zHashShift ^ uint(s.window[1])
+	for _, c := range s.window[zMinMatch-1 : n+zMinMatch-1] {
+		h = h<<zHashShift ^ uint(c)
+		head[h&zHashMask] = 0
 	}
 }
 
@@ -287,22 +333,31 @@ func (s *zDeflater) setHead(h int, str int) {
 	s.head[h&zHashMask] = uint16(str)
 }
 
+// The hash of the string at str is zlib's ins_h after UPDATE_HASH of its three bytes: with
+// hash_shift 5 and hash_bits 15, three updates shift every earlier byte out, so the hash depends
+// on those three bytes only, (w[str]<<10 ^ w[str+1]<<5 ^ w[str+2]) & zHashMask. zlib computes it
+// rolling, updating ins_h with w[str+2] to insert str; insertString and insertRange compute it
+// from the bytes (no dependency from one position to the next), which gives the same value, as
+// zlib's ins_h has always just taken in w[str] and w[str+1] then: either it inserted str-1, or
+// fill_window restarted it from those two bytes. (The one gap, a match whose insertions stop at
+// max_insert, leaves fewer than MIN_MATCH bytes, so nothing is inserted after it.)
+
 // insertRange inserts the strings at from..to (inclusive) into the hash chains: the
 // positions a match covers.
 func (s *zDeflater) insertRange(from, to int) {
 	if from > to {
 		return
 	}
-	h := s.insH
 	head, prev := s.head, s.prev
+	// h is kept unmasked: the bits above zHashMask never reach the masked ones.
+	h := uint(s.window[from])<<zHashShift ^ uint(s.window[from+1])
 	str := from
 	for _, c := range s.window[from+zMinMatch-1 : to+zMinMatch] {
-		h = (h<<zHashShift ^ int(c)) & zHashMask
-		prev[str&zWMask] = head[h]
-		head[h] = uint16(str)
+		h = h<<zHashShift ^ uint(c)
+		prev[str&zWMask] = head[h&zHashMask]
+		head[h&zHashMask] = uint16(str)
 		str++
 	}
-	s.insH = h
 }
 
 func (s *zDeflater) updateHash(c byte) {
@@ -311,11 +366,22 @@ func (s *zDeflater) updateHash(c byte) {
 
 // insertString inserts the string at str into the hash chains and returns the previous head.
 func (s *zDeflater) insertString(str int) int {
-	s.updateHash(s.window[str+zMinMatch-1])
-	h := s.head[s.insH&zHashMask]
-	s.prev[str&zWMask] = h
-	s.setHead(s.insH, str)
-	return int(h)
+	w := s.window[str : str+zMinMatch]
+	h := (int(w[0])<<(2*zHashShift) ^ int(w[1])<<zHashShift ^ int(w[2])) & zHashMask
+	m := s.head[h]
+	s.prev[str&zWMask] = m
+	s.head[h] = uint16(str)
+	return int(m)
+}
+
+// windowSettled reports that fillWindow would change nothing: the input is all in the window,
+// no slide is due and the bytes the matcher may read after the data are zeroed already. At the
+// end of the input (all of a short one) deflateSlow then skips the call for every byte. (With
+// no input left, fillWindow only slides, at strstart >= zWSize+zMaxDist, and zeroes bytes up to
+// strstart+lookahead+zWinInit, capped at zWindowSize, beyond highWater.)
+func (s *zDeflater) windowSettled() bool {
+	return s.inPos == len(s.in) && s.strstart < zWSize+zMaxDist &&
+		s.highWater >= min(s.strstart+s.lookahead+zWinInit, zWindowSize)
 }
 
 func (s *zDeflater) fillWindow() {
@@ -478,9 +544,17 @@ func (s *zDeflater) flushBlock(last bool) {
 }
 
 func (s *zDeflater) deflateSlow() {
+	// fillWindow changes nothing while strstart < settledBelow: once the window is settled, it
+	// stays so until a slide is due (strstart+lookahead and highWater no longer move).
+	settledBelow := 0
 	for {
 		if s.lookahead < zMinLookahead {
-			s.fillWindow()
+			if s.strstart >= settledBelow {
+				s.fillWindow()
+				if s.windowSettled() {
+					settledBelow = zWSize + zMaxDist
+				}
+			}
 			if s.lookahead == 0 {
 				break
 			}
@@ -541,13 +615,23 @@ func (s *zDeflater) initBlock() {
 	s.syms = s.syms[:0]
 }
 
-// setKey records node n's frequency and depth in s.key as freq<<8 | depth, so that zlib's
-// smaller(n, m) (freq[n] < freq[m] || freq[n] == freq[m] && depth[n] <= depth[m]) is
-// key[n] <= key[m].
-func (s *zDeflater) setKey(n int, freq uint16, depth uint8) {
-	s.depth[n] = depth
-	s.key[n] = uint32(freq)<<8 | uint32(depth)
-}
+// A heap slot holds a node's sort key and number in one word, freq<<24 | depth<<16 | node, so
+// that zlib's smaller(n, m) (freq[n] < freq[m] || freq[n] == freq[m] && depth[n] <= depth[m]) is
+// slot(n)>>16 <= slot(m)>>16: comparing two nodes needs no lookup (zlib's heap compares through
+// its node arrays), and ties stay ties. Frequencies fit 16 bits (a block has at most 16384
+// symbols with the end of block), depths 8 bits (zlib's uch; a Huffman tree of weight 16384 is
+// far less than 255 deep) and node numbers 16 bits (they are below 573).
+const (
+	zSlotKey   = 16 // slot >> zSlotKey is the sort key
+	zSlotDepth = 16
+	zSlotFreq  = 24
+)
+
+// zSlotNone marks the end of the heap: its key is above every node's.
+const zSlotNone = ^uint64(0)
+
+// zHeapSlots is the size of the heap array: a power of two above zHeapSize, see zDownHeap.
+const zHeapSlots = 1024
 
 func b2i(b bool) int {
 	if b {
@@ -556,55 +640,67 @@ func b2i(b bool) int {
 	return 0
 }
 
-func (s *zDeflater) pqDownHeap(k int) {
-	heap, key := &s.heap, &s.key
-	n := s.heapLen
-	v := heap[k]
-	vk := key[v]
-	for j := k << 1; j <= n; j = k << 1 {
-		// Take the right child when it exists and is smaller; written without a branch, as
-		// the comparison is unpredictable. heap[n+1] is in bounds (n < zHeapSize-1).
-		hj, h1 := heap[j], heap[j+1]
-		right := b2i(j < n) & b2i(key[h1] <= key[hj])
-		j += right
-		hj = heap[j]
-		if vk <= key[hj] {
-			break
-		}
-		heap[k] = hj
-		k = j
-	}
-	heap[k] = v
+func zSlot(freq, depth uint64, node int) uint64 {
+	return freq<<zSlotFreq | depth<<zSlotDepth | uint64(node)
 }
 
-func (s *zDeflater) genBitLen(desc *zTreeDesc) {
+// zDownHeap is zlib's pqdownheap on heap[1..n] from k: it moves heap[k] down, swapping it with
+// the smaller child (the right one on a tie) while that child is strictly smaller. heap[n+1]
+// must be zSlotNone, so that a missing right child is never taken.
+func zDownHeap(heap *[zHeapSlots]uint64, k, n int) {
+	v := heap[k&(zHeapSlots-1)]
+	vk := v >> zSlotKey
+	for j := k << 1; j <= n; j = k << 1 {
+		// Take the right child if its key is <= (a branch: measured faster here than a
+		// conditional move). Indexes are masked to the (power of two) array size: they
+		// are in bounds anyway, and the mask saves the bounds checks.
+		c, r := heap[j&(zHeapSlots-1)], heap[(j+1)&(zHeapSlots-1)]
+		if r>>zSlotKey <= c>>zSlotKey {
+			c = r
+			j++
+		}
+		if vk <= c>>zSlotKey {
+			break
+		}
+		heap[k&(zHeapSlots-1)] = c
+		k = j
+	}
+	heap[k&(zHeapSlots-1)] = v
+}
+
+// genBitLen is zlib's gen_bitlen: it sets the code lengths from the tree (capped at
+// maxLength, then rebalanced), counts them in blCount and adds the block's size with this tree
+// and with the static one to optLen and static. zlib does it in one walk of the nodes from the
+// root down; this walks them for the lengths, then walks the leaves (the symbols in use) for the
+// counts and sizes, which are sums and come out the same in any order.
+func (s *zDeflater) genBitLen(desc *zTreeDesc, leaves []uint16) {
 	t := desc.dyn
 	clear(s.blCount[:])
 	overflow := 0
-	t.len[s.heap[s.heapMax]] = 0
-	h := s.heapMax + 1
-	for ; h < zHeapSize; h++ {
-		n := s.heap[h]
-		bits := int(t.len[t.dad[n]]) + 1
-		if bits > desc.maxLength {
-			bits = desc.maxLength
+	order := s.order[s.heapMax:]
+	t.len[order[0]] = 0
+	maxLength := uint16(desc.maxLength)
+	for _, n := range order[1:] {
+		bits := t.len[t.dad[n]] + 1
+		if bits > maxLength {
+			bits = maxLength
 			overflow++
 		}
-		t.len[n] = uint16(bits)
-		if n > desc.maxCode {
-			continue
-		}
-		s.blCount[bits]++
-		xbits := 0
-		if n >= desc.extraBase {
-			xbits = desc.extra[n-desc.extraBase]
-		}
+		t.len[n] = bits
+	}
+	optLen, static := 0, 0
+	xbits, scosts := desc.xbits[:desc.elems], desc.scosts
+	for _, n := range leaves {
+		bits := int(t.len[n])
+		s.blCount[bits&zMaxBits]++ // (the mask is a no-op that saves a bounds check)
 		f := int(t.freq[n])
-		s.optLen += f * (bits + xbits)
-		if desc.static != nil {
-			s.static += f * (int(desc.static.len[n]) + xbits)
+		optLen += f * (bits + int(xbits[n]))
+		if scosts != nil {
+			static += f * int(scosts[n])
 		}
 	}
+	s.optLen += optLen
+	s.static += static
 	if overflow == 0 {
 		return
 	}
@@ -618,11 +714,12 @@ func (s *zDeflater) genBitLen(desc *zTreeDesc) {
 		s.blCount[desc.maxLength]--
 		overflow -= 2
 	}
+	h := zHeapSize
 	for bits := desc.maxLength; bits != 0; bits-- {
 		n := s.blCount[bits]
 		for n != 0 {
 			h--
-			m := s.heap[h]
+			m := int(s.order[h])
 			if m > desc.maxCode {
 				continue
 			}
@@ -637,160 +734,162 @@ func (s *zDeflater) genBitLen(desc *zTreeDesc) {
 
 func (s *zDeflater) buildTree(desc *zTreeDesc) {
 	t := desc.dyn
+	heap := &s.heap
 	maxCode := -1
-	s.heapLen, s.heapMax = 0, zHeapSize
-	for n := 0; n < desc.elems; n++ {
-		if t.freq[n] != 0 {
-			s.heapLen++
-			s.heap[s.heapLen] = n
-			maxCode = n
-			s.setKey(n, t.freq[n], 0)
-		} else {
-			t.len[n] = 0
-		}
+	heapLen := 0
+	// zlib zeroes the lengths of the unused symbols; those of the others are set by
+	// genBitLen before they are read. The loop has no branch on f (whether a symbol is in
+	// use is not predictable): it writes every symbol's slot and counts the used ones.
+	clear(t.len[:desc.elems])
+	all := &s.leaves
+	for n, f := range t.freq[:desc.elems] {
+		heap[(heapLen+1)&(zHeapSlots-1)] = zSlot(uint64(f), 0, n)
+		all[heapLen] = uint16(n)
+		heapLen += b2i(f != 0)
 	}
-	for s.heapLen < 2 {
+	leaves := all[:heapLen]
+	if heapLen > 0 {
+		maxCode = int(leaves[heapLen-1])
+	}
+	for heapLen < 2 {
 		node := 0
 		if maxCode < 2 {
 			maxCode++
 			node = maxCode
+			leaves = append(leaves, uint16(node))
+		} else {
+			leaves = slices.Insert(leaves, 0, 0) // symbol 0 was unused: it comes first
 		}
-		s.heapLen++
-		s.heap[s.heapLen] = node
+		heapLen++
+		heap[heapLen] = zSlot(1, 0, node)
 		t.freq[node] = 1
-		s.setKey(node, 1, 0)
 		s.optLen--
 		if desc.static != nil {
 			s.static -= int(desc.static.len[node])
 		}
 	}
 	desc.maxCode = maxCode
-	for n := s.heapLen / 2; n >= 1; n-- {
-		s.pqDownHeap(n)
+	heap[heapLen+1] = zSlotNone
+	for n := heapLen / 2; n >= 1; n-- {
+		zDownHeap(heap, n, heapLen)
 	}
 	node := desc.elems
+	heapMax := zHeapSize
 	for {
-		n := s.heap[1]
-		s.heap[1] = s.heap[s.heapLen]
-		s.heapLen--
-		s.pqDownHeap(1)
-		m := s.heap[1]
-		s.heapMax--
-		s.heap[s.heapMax] = n
-		s.heapMax--
-		s.heap[s.heapMax] = m
-		t.freq[node] = t.freq[n] + t.freq[m]
-		s.setKey(node, t.freq[node], max(s.depth[n], s.depth[m])+1)
-		t.dad[n], t.dad[m] = uint16(node), uint16(node)
-		s.heap[1] = node
+		// n and m, the two smallest nodes, become the children of node.
+		n := heap[1]
+		heap[1] = heap[heapLen]
+		heap[heapLen] = zSlotNone
+		heapLen--
+		zDownHeap(heap, 1, heapLen)
+		m := heap[1]
+		heapMax -= 2
+		s.order[heapMax+1] = uint16(n)
+		s.order[heapMax] = uint16(m)
+		// zlib truncates the sum to its ush and the depth to its uch.
+		freq := (n>>zSlotFreq + m>>zSlotFreq) & 0xffff
+		depth := (max(n>>zSlotDepth&0xff, m>>zSlotDepth&0xff) + 1) & 0xff
+		t.dad[uint16(n)], t.dad[uint16(m)] = uint16(node), uint16(node)
+		heap[1] = zSlot(freq, depth, node)
 		node++
-		s.pqDownHeap(1)
-		if s.heapLen < 2 {
+		zDownHeap(heap, 1, heapLen)
+		if heapLen < 2 {
 			break
 		}
 	}
-	s.heapMax--
-	s.heap[s.heapMax] = s.heap[1]
-	s.genBitLen(desc)
-	zGenCodes(t, maxCode, &s.blCount)
+	heapMax--
+	s.order[heapMax] = uint16(heap[1])
+	s.heapMax = heapMax
+	s.genBitLen(desc, leaves)
+	zGenCodes(t, leaves, &s.blCount)
 }
 
-// scanTree is zlib's scan_tree: it counts the bit-length codes sendTree will write for t.
+// scanTree is zlib's scan_tree: it counts the bit-length codes send_tree writes for t. It also
+// records them in s.blSyms, each as code | extra<<5 (extra: the repeat count's extra bits), so
+// that sendTrees writes them without scanning again.
+//
+// zlib walks the lengths one by one with a small state machine; this takes each run of equal
+// lengths at once and cuts it as that machine does. A run of zeros goes in chunks of up to 138
+// (fewer than 3 as zero codes, up to 10 as code 17, more as code 18). A run of length v != 0
+// goes in a first chunk of up to 7 (fewer than 4 as v codes, else v then code 16 for the
+// others) then chunks of up to 6 (fewer than 3 as v codes, else code 16 alone: v was the
+// previous length written).
 func (s *zDeflater) scanTree(t *zTree, maxCode int) {
-	t.len[maxCode+1] = 0xffff // guard
-	freq := s.bl.dyn.freq
-	prevlen := -1
-	nextlen := int(t.len[0])
-	count := 0
-	maxCount, minCount := 7, 4
-	if nextlen == 0 {
-		maxCount, minCount = 138, 3
-	}
 	lens := t.len[:maxCode+2]
-	for n := 0; n <= maxCode; n++ {
-		curlen := nextlen
-		nextlen = int(lens[n+1])
-		count++
-		if count < maxCount && curlen == nextlen {
+	lens[maxCode+1] = 0xffff // guard: no length equals it, so it ends the last run
+	freq := s.bl.dyn.freq
+	syms := s.blSyms[:s.nBLSyms]
+	for n := 0; n <= maxCode; {
+		v := lens[n]
+		run := 1
+		for lens[n+run] == v {
+			run++
+		}
+		n += run
+		if v == 0 {
+			for run > 0 {
+				c := min(run, 138)
+				run -= c
+				switch {
+				case c < 3:
+					freq[0] += uint16(c)
+					for range c {
+						syms = append(syms, 0)
+					}
+				case c <= 10:
+					freq[zRepz3_10]++
+					syms = append(syms, zRepz3_10|uint16(c-3)<<5)
+				default:
+					freq[zRepz11_138]++
+					syms = append(syms, zRepz11_138|uint16(c-11)<<5)
+				}
+			}
 			continue
 		}
-		switch {
-		case count < minCount:
-			freq[curlen] += uint16(count)
-		case curlen != 0:
-			if curlen != prevlen {
-				freq[curlen]++
+		c := min(run, 7)
+		run -= c
+		if c < 4 {
+			freq[v] += uint16(c)
+			for range c {
+				syms = append(syms, v)
 			}
+		} else {
+			freq[v]++
 			freq[zRep3_6]++
-		case count <= 10:
-			freq[zRepz3_10]++
-		default:
-			freq[zRepz11_138]++
+			syms = append(syms, v, zRep3_6|uint16(c-1-3)<<5)
 		}
-		count = 0
-		prevlen = curlen
-		switch {
-		case nextlen == 0:
-			maxCount, minCount = 138, 3
-		case curlen == nextlen:
-			maxCount, minCount = 6, 3
-		default:
-			maxCount, minCount = 7, 4
+		for run > 0 {
+			c := min(run, 6)
+			run -= c
+			if c < 3 {
+				freq[v] += uint16(c)
+				for range c {
+					syms = append(syms, v)
+				}
+			} else {
+				freq[zRep3_6]++
+				syms = append(syms, zRep3_6|uint16(c-3)<<5)
+			}
 		}
 	}
+	s.nBLSyms = len(syms)
 }
 
-// sendTree is zlib's send_tree: it writes t's code lengths with the bit-length codes.
-func (s *zDeflater) sendTree(t *zTree, maxCode int) {
+// sendTrees is zlib's send_tree for the literal/length then the distance tree: it writes the
+// bit-length codes scanTree recorded.
+func (s *zDeflater) sendTrees() {
 	bl := s.bl.dyn
-	code := func(c int) { s.sendBits(uint64(bl.code[c]), uint(bl.len[c])) }
-	prevlen := -1
-	nextlen := int(t.len[0])
-	count := 0
-	maxCount, minCount := 7, 4
-	if nextlen == 0 {
-		maxCount, minCount = 138, 3
-	}
-	for n := 0; n <= maxCode; n++ {
-		curlen := nextlen
-		nextlen = int(t.len[n+1])
-		count++
-		if count < maxCount && curlen == nextlen {
-			continue
-		}
-		switch {
-		case count < minCount:
-			for ; count > 0; count-- {
-				code(curlen)
-			}
-		case curlen != 0:
-			if curlen != prevlen {
-				code(curlen)
-				count--
-			}
-			code(zRep3_6)
-			s.sendBits(uint64(count-3), 2)
-		case count <= 10:
-			code(zRepz3_10)
-			s.sendBits(uint64(count-3), 3)
-		default:
-			code(zRepz11_138)
-			s.sendBits(uint64(count-11), 7)
-		}
-		count = 0
-		prevlen = curlen
-		switch {
-		case nextlen == 0:
-			maxCount, minCount = 138, 3
-		case curlen == nextlen:
-			maxCount, minCount = 6, 3
-		default:
-			maxCount, minCount = 7, 4
+	for _, sym := range s.blSyms[:s.nBLSyms] {
+		c := sym & 31
+		s.sendBits(uint64(bl.code[c]), uint(bl.len[c]))
+		if c >= zRep3_6 {
+			s.sendBits(uint64(sym>>5), uint(zExtraBLBits[c]))
 		}
 	}
 }
 
 func (s *zDeflater) buildBLTree() int {
+	s.nBLSyms = 0
 	s.scanTree(s.l.dyn, s.l.maxCode)
 	s.scanTree(s.d.dyn, s.d.maxCode)
 	s.buildTree(&s.bl)
@@ -844,29 +943,48 @@ func (s *zDeflater) sendAllTrees(lcodes, dcodes, blcodes int) {
 	for rank := 0; rank < blcodes; rank++ {
 		s.sendBits(uint64(s.bl.dyn.len[zBLOrder[rank]]), 3)
 	}
-	s.sendTree(s.l.dyn, lcodes-1)
-	s.sendTree(s.d.dyn, dcodes-1)
+	s.sendTrees()
 }
 
+// compressBlock is zlib's compress_block: it writes the block's symbols with the trees lt and
+// dt, then the end of block. It keeps the bit buffer in locals: at most 48 bits are added
+// between flushes of 32, so the 64-bit buffer never overflows.
 func (s *zDeflater) compressBlock(lt, dt *zTree) {
+	buf, used, out := s.bitBuf, s.bitUsed, s.out
+	lcode, llen := lt.code[:zLCodes], lt.len[:zLCodes]
+	dcode, dlen := dt.code[:zDCodes], dt.len[:zDCodes]
 	for _, sym := range s.syms {
 		if sym.dist == 0 {
-			s.sendBits(uint64(lt.code[sym.lc]), uint(lt.len[sym.lc]))
-			continue
+			buf |= uint64(lcode[sym.lc]) << used
+			used += uint(llen[sym.lc])
+		} else {
+			lc := int(sym.lc)
+			code := int(zLengthCodeOf[lc])
+			buf |= uint64(lcode[code+zLiterals+1]) << used
+			used += uint(llen[code+zLiterals+1])
+			// Length 258 (code 285) has no extra bits but lc-zBaseLength[28] is 255: mask.
+			xb := uint(zExtraLBits[code])
+			buf |= uint64(lc-zBaseLength[code]) & (1<<xb - 1) << used
+			used += xb
+			if used >= 32 {
+				out = binary.LittleEndian.AppendUint32(out, uint32(buf))
+				buf >>= 32
+				used -= 32
+			}
+			dist := int(sym.dist) - 1
+			code = zDistCode(dist)
+			buf |= uint64(dcode[code]) << used
+			used += uint(dlen[code])
+			buf |= uint64(dist-zBaseDist[code]) << used // zero when there are no extra bits
+			used += uint(zExtraDBits[code])
 		}
-		lc := int(sym.lc)
-		code := int(zLengthCodeOf[lc])
-		s.sendBits(uint64(lt.code[code+zLiterals+1]), uint(lt.len[code+zLiterals+1]))
-		if extra := zExtraLBits[code]; extra != 0 {
-			s.sendBits(uint64(lc-zBaseLength[code]), uint(extra))
-		}
-		dist := int(sym.dist) - 1
-		code = zDistCode(dist)
-		s.sendBits(uint64(dt.code[code]), uint(dt.len[code]))
-		if extra := zExtraDBits[code]; extra != 0 {
-			s.sendBits(uint64(dist-zBaseDist[code]), uint(extra))
+		if used >= 32 {
+			out = binary.LittleEndian.AppendUint32(out, uint32(buf))
+			buf >>= 32
+			used -= 32
 		}
 	}
+	s.bitBuf, s.bitUsed, s.out = buf, used, out
 	s.sendBits(uint64(lt.code[zEndBlock]), uint(lt.len[zEndBlock]))
 }
 

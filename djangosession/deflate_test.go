@@ -3,6 +3,7 @@ package djangosession
 import (
 	"bytes"
 	"encoding/base64"
+	"encoding/binary"
 	"encoding/json"
 	"math/rand/v2"
 	"os/exec"
@@ -138,4 +139,145 @@ func TestDeflaterClearsHeads(t *testing.T) {
 			}
 		})
 	}
+}
+
+// differentialInputs returns a few hundred inputs of sizes 0..70 KB, many of them around the
+// 32 KiB window slide and the 16383-symbol block limit, with redundancy from none (random
+// bytes, stored blocks) to total (runs, length-258 matches), and long-distance repeats (matches
+// beyond 4096 bytes and near the 32 KiB window edge).
+func differentialInputs() [][]byte {
+	r := rand.New(rand.NewPCG(11, 12))
+	sizes := []int{0, 1, 2, 3, 4, 7, 8, 9, 255, 256, 257, 258, 259, 260, 261, 262, 263, 269, 520,
+		4095, 4096, 4097, 16383, 16384, 32505, 32506, 32507, 32767, 32768, 32769, 33026, 33027,
+		65273, 65274, 65536, 70000}
+	for range 250 {
+		switch r.IntN(3) {
+		case 0:
+			sizes = append(sizes, r.IntN(600))
+		case 1:
+			sizes = append(sizes, r.IntN(20000))
+		default:
+			sizes = append(sizes, r.IntN(70001))
+		}
+	}
+	json := []string{`{"_auth_user_id":"`, `","_auth_user_backend":"django.contrib.auth.backends.ModelBackend"`,
+		`,"cart":[`, `{"sku":"SKU-`, `","qty":`, `,"price":"`, `"}`, `]`, `,"_csrftoken":"`, `\u00e9`, `null`, `true`}
+	var out [][]byte
+	for i, n := range sizes {
+		b := make([]byte, 0, n)
+		switch i % 7 {
+		case 0: // JSON-like text with random numbers and tokens
+			for len(b) < n {
+				b = append(b, json[r.IntN(len(json))]...)
+				b = strconv.AppendInt(b, int64(r.IntN(100000)), 10)
+			}
+		case 1: // random bytes
+			for len(b) < n {
+				b = append(b, byte(r.Uint32()))
+			}
+		case 2: // a small alphabet
+			k := 2 + r.IntN(14)
+			for len(b) < n {
+				b = append(b, byte('a'+r.IntN(k)))
+			}
+		case 3: // runs of random lengths
+			for len(b) < n {
+				b = append(b, bytes.Repeat([]byte{byte(r.IntN(4))}, 1+r.IntN(600))...)
+			}
+		case 4: // a random block repeated at a long distance, with mutations
+			blk := make([]byte, 1+r.IntN(40000))
+			for j := range blk {
+				blk[j] = byte('A' + r.IntN(30))
+			}
+			for len(b) < n {
+				b = append(b, blk...)
+				b[len(b)-1-r.IntN(len(blk))] ^= 1
+			}
+		case 5: // random bytes then text: a stored block next to compressed ones
+			for len(b) < n/2 {
+				b = append(b, byte(r.Uint32()))
+			}
+			for len(b) < n {
+				b = append(b, json[r.IntN(len(json))]...)
+			}
+		default: // short repeats at varied distances (3-byte matches near and beyond 4096)
+			for len(b) < n {
+				if d := 1 + r.IntN(8000); len(b) > d && r.IntN(2) == 0 {
+					b = append(b, b[len(b)-d:len(b)-d+3+r.IntN(6)]...)
+				} else {
+					b = append(b, byte(r.IntN(256)))
+				}
+			}
+		}
+		out = append(out, b[:n])
+	}
+	return out
+}
+
+// TestDeflateDifferential compares zlibCompress with CPython's zlib.compress (zlib 1.2.13) over
+// differentialInputs: a few hundred sizes and kinds of redundancy, window slides included. It
+// runs the Django 5.2 venv's python. Live: it fails when the venv is missing, except under -short.
+func TestDeflateDifferential(t *testing.T) {
+	if testing.Short() {
+		t.Skip("live test (needs the compat_test venvs): skipped under -short")
+	}
+	py, err := pybridge.Python("5.2")
+	if err != nil {
+		t.Fatalf("%v (run compat_test/setup.sh)", err)
+	}
+	inputs := differentialInputs()
+	var req bytes.Buffer
+	for _, in := range inputs {
+		req.Write(binary.BigEndian.AppendUint32(nil, uint32(len(in))))
+		req.Write(in)
+	}
+	cmd := exec.Command(py, "-c", `import sys, zlib, struct
+r, w = sys.stdin.buffer, sys.stdout.buffer
+w.write(zlib.ZLIB_RUNTIME_VERSION.encode() + b"\n")
+while h := r.read(4):
+    z = zlib.compress(r.read(struct.unpack(">I", h)[0]))
+    w.write(struct.pack(">I", len(z)) + z)`)
+	cmd.Stdin = &req
+	resp, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("%s: %v", py, err)
+	}
+	ver, resp, _ := bytes.Cut(resp, []byte("\n"))
+	if string(ver) != "1.2.13" {
+		t.Fatalf("CPython's zlib is %q, want 1.2.13", ver)
+	}
+	for i, in := range inputs {
+		if len(resp) < 4 || len(resp)-4 < int(binary.BigEndian.Uint32(resp)) {
+			t.Fatalf("response truncated at input %d", i)
+		}
+		n := int(binary.BigEndian.Uint32(resp))
+		want := resp[4 : 4+n]
+		resp = resp[4+n:]
+		if got := zlibCompress(in); !bytes.Equal(got, want) {
+			t.Errorf("input %d (%d bytes): Go %d bytes, CPython %d", i, len(in), len(got), len(want))
+		}
+	}
+	if len(resp) != 0 {
+		t.Fatalf("%d bytes left over in the response", len(resp))
+	}
+}
+
+// FuzzDeflateRoundTrip compresses arbitrary input: no panic, and both this package's inflater
+// and compress/zlib give the input back. (Byte-exactness against CPython is what
+// TestDeflateDifferential checks.)
+func FuzzDeflateRoundTrip(f *testing.F) {
+	for _, in := range deflateInputs() {
+		if len(in) <= 1000 {
+			f.Add(in)
+		}
+	}
+	f.Fuzz(func(t *testing.T, in []byte) {
+		z := zlibCompress(in)
+		if out, err := zlibDecompress(z, -1); err != nil || !bytes.Equal(out, in) {
+			t.Fatalf("zlibDecompress: %v", err)
+		}
+		if out, err := stdInflate(z); err != nil || !bytes.Equal(out, in) {
+			t.Fatalf("compress/zlib: %v", err)
+		}
+	})
 }

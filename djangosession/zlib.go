@@ -4,7 +4,9 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
 	"math/bits"
+	"slices"
 	"sync"
 )
 
@@ -80,8 +82,10 @@ var (
 	zFixedLit, zFixedDist huffDecoder
 )
 
-// huffPrimaryBits is the width of a decoder's lookup table; longer codes are decoded bit by bit.
-const huffPrimaryBits = 9
+// huffPrimaryBits is the widest a decoder's lookup table gets; longer codes are decoded bit by
+// bit. A table is only as wide as the longest code of its set: a small block's codes are short
+// (8 bits at most for a typical session), and filling a table costs in proportion to its width.
+const huffPrimaryBits = 11
 
 // huffDecoder decodes one canonical Huffman code. table[bits] holds sym<<4 | length for the codes
 // of at most huffPrimaryBits bits (indexed by their bit-reversed code, as they arrive) and 0
@@ -93,14 +97,33 @@ type huffDecoder struct {
 	symbols [288]uint16
 }
 
-// build sets h up for the code lengths lens. It applies zlib's inflate_table checks: an
-// over-subscribed set fails, and so does an incomplete one unless it is a single code of one
-// bit (allowCodes false) or, for the code-length code (allowCodes true), never.
+// A huffLen is a symbol with a non-zero code length, sym | length<<huffLenShift.
+type huffLen = uint16
+
+const huffLenShift = 9 // symbols are below 288
+
+// build sets h up for the code lengths lens (see buildLens).
 func (h *huffDecoder) build(lens []uint8, codeLengthCode bool) bool {
-	h.count = [16]uint16{}
-	for _, l := range lens {
-		h.count[l]++
+	var count [16]uint16
+	var used [288]huffLen
+	n := 0
+	for sym, l := range lens {
+		if l != 0 {
+			count[l&15]++
+			used[n] = huffLen(sym) | huffLen(l)<<huffLenShift
+			n++
+		}
 	}
+	return h.buildLens(&count, used[:n], codeLengthCode)
+}
+
+// buildLens sets h up for a code: count[l] symbols of each length l, and used, the symbols of
+// non-zero length in increasing order. It applies zlib's inflate_table checks: an
+// over-subscribed set fails, and so does an incomplete one unless it is a single code of one
+// bit (codeLengthCode false) or, for the code-length code (codeLengthCode true), never.
+func (h *huffDecoder) buildLens(count *[16]uint16, used []huffLen, codeLengthCode bool) bool {
+	h.count = *count
+	h.count[0] = 0
 	maxLen := 0
 	for l := 15; l >= 1; l-- {
 		if h.count[l] != 0 {
@@ -111,7 +134,7 @@ func (h *huffDecoder) build(lens []uint8, codeLengthCode bool) bool {
 	tb := min(maxLen, huffPrimaryBits)
 	h.mask = 1<<tb - 1
 	table := h.table[:1<<tb]
-	clear(table)
+	table[0] = 0
 	if maxLen == 0 {
 		// zlib accepts an empty set; a code read with it is invalid. For the code-length
 		// code zlib's table then reads every length as 0 with one bit each; that can only
@@ -130,25 +153,28 @@ func (h *huffDecoder) build(lens []uint8, codeLengthCode bool) bool {
 	if left > 0 && (codeLengthCode || maxLen != 1) {
 		return false // incomplete
 	}
+	// The symbols in canonical order: by length, then symbol.
 	var offs [16]uint16
-	for l := 1; l < 15; l++ {
-		offs[l+1] = offs[l] + h.count[l]
+	sum := uint16(0)
+	for l := 1; l < 16; l++ {
+		offs[l] = sum
+		sum += h.count[l]
 	}
-	for sym, l := range lens {
-		if l != 0 {
-			h.symbols[offs[l]] = uint16(sym)
-			offs[l]++
-		}
+	for _, u := range used {
+		l := u >> huffLenShift & 15
+		h.symbols[offs[l]] = u & (1<<huffLenShift - 1)
+		offs[l]++
 	}
-	// Fill the primary table from the canonical codes, in order of length then symbol.
-	code, idx := 0, 0
+	// Fill the table a length at a time: the table for the codes of up to l-1 bits, copied
+	// after itself, is the one for l bits but for the l-bit codes (each at one index, where
+	// no shorter code is, as a code is no other's prefix). Every entry gets written.
+	code, idx, size := 0, 0, 1
 	for l := 1; l <= tb; l++ {
+		copy(table[size:2*size], table[:size])
+		size *= 2
 		for range h.count[l] {
-			rev := int(bits.Reverse16(uint16(code)) >> (16 - l))
-			e := h.symbols[idx]<<4 | uint16(l)
-			for i := rev; i < len(table); i += 1 << l {
-				table[i] = e
-			}
+			rev := bits.Reverse16(uint16(code)) >> (16 - l)
+			table[rev] = h.symbols[idx]<<4 | uint16(l)
 			code++
 			idx++
 		}
@@ -168,7 +194,7 @@ type inflater struct {
 	limit int // < 0: no limit
 	lit   huffDecoder
 	dist  huffDecoder
-	lens  [286 + 30]uint8
+	used  [2][288]huffLen // dynamicTables's lists of the symbols in use, for lit and dist
 }
 
 var inflaterStatePool = sync.Pool{New: func() any { return new(inflater) }}
@@ -206,6 +232,17 @@ func (f *inflater) getBits(n uint) (uint32, error) {
 
 // decode reads one symbol of h; bad is the error for a code h does not have.
 func (f *inflater) decode(h *huffDecoder, bad error) (int, error) {
+	// The common case, small enough to be inlined: 15 bits at hand and a code in the table.
+	if e := h.table[f.bits&h.mask&(1<<huffPrimaryBits-1)]; e != 0 && f.nbits >= 15 {
+		f.bits >>= e & 15
+		f.nbits -= uint(e & 15)
+		return int(e >> 4), nil
+	}
+	return f.decodeSlow(h, bad)
+}
+
+// decodeSlow is decode when a refill may be due or the code is not in the table.
+func (f *inflater) decodeSlow(h *huffDecoder, bad error) (int, error) {
 	if f.nbits < 15 {
 		f.refill()
 	}
@@ -343,33 +380,40 @@ func zlibInflate(dst, data []byte, limit int) ([]byte, error) {
 	return f.out, nil
 }
 
-// adler32Sum is hash/adler32.Checksum, eight bytes at a time: for bytes b0..b7, s1 grows by
-// their sum and s2 by 8*s1 + 8*b0 + 7*b1 + ... + 1*b7, sums computed with multiplications
-// of 16-bit lanes. The modulo is taken every 5552 bytes, as zlib does.
+// adler32Sum is hash/adler32.Checksum, sixteen bytes at a time: for bytes b0..b15, s1 grows by
+// their sum and s2 by 16*s1 + 16*b0 + 15*b1 + ... + 1*b15. The sums are dot products of 16-bit
+// lanes, computed by multiplications: no lane of a product, nor of the sum of the four products,
+// reaches 1<<16 (at most 4*255*(16+14+12+10) < 65536), so the dot products add up in the top
+// lane without carries. The modulo is taken every 5552 bytes, as zlib does.
 func adler32Sum(p []byte) uint32 {
 	const (
-		mod      = 65521
-		nmax     = 5552 // a multiple of 8
-		lanes    = 0x00ff00ff00ff00ff
-		ones     = 0x0001000100010001
-		evenW    = 2 | 4<<16 | 6<<32 | 8<<48 // weights of b6, b4, b2, b0
-		oddW     = 1 | 3<<16 | 5<<32 | 7<<48 // weights of b7, b5, b3, b1
-		laneTop  = 48
-		laneMask = 0xffff
+		mod     = 65521
+		nmax    = 5552 // a multiple of 16
+		lanes   = 0x00ff00ff00ff00ff
+		ones    = 0x0001000100010001
+		laneTop = 48
+		// Lane weights of the even and odd bytes of the first and the second eight bytes
+		// (lane 0 holds the weight of the last byte of the lane pattern: b6/b7 and b14/b15).
+		evenA = 10 | 12<<16 | 14<<32 | 16<<48 // b6, b4, b2, b0
+		oddA  = 9 | 11<<16 | 13<<32 | 15<<48  // b7, b5, b3, b1
+		evenB = 2 | 4<<16 | 6<<32 | 8<<48     // b14, b12, b10, b8
+		oddB  = 1 | 3<<16 | 5<<32 | 7<<48     // b15, b13, b11, b9
 	)
 	s1, s2 := uint32(1), uint32(0)
 	for len(p) > 0 {
 		n := min(len(p), nmax)
 		q := p[:n]
 		p = p[n:]
-		for len(q) >= 8 {
-			x := binary.LittleEndian.Uint64(q)
-			even, odd := x&lanes, x>>8&lanes
-			sum := uint32((even + odd) * ones >> laneTop & laneMask)
-			w := uint32((even*evenW)>>laneTop&laneMask) + uint32((odd*oddW)>>laneTop&laneMask)
-			s2 += 8*s1 + w
+		for len(q) >= 16 {
+			a := binary.LittleEndian.Uint64(q)
+			b := binary.LittleEndian.Uint64(q[8:])
+			ea, oa := a&lanes, a>>8&lanes
+			eb, ob := b&lanes, b>>8&lanes
+			sum := uint32((ea + oa + eb + ob) * ones >> laneTop)
+			w := uint32((ea*evenA + oa*oddA + eb*evenB + ob*oddB) >> laneTop)
+			s2 += 16*s1 + w
 			s1 += sum
-			q = q[8:]
+			q = q[16:]
 		}
 		for _, c := range q {
 			s1 += uint32(c)
@@ -448,58 +492,83 @@ func (f *inflater) dynamicTables() error {
 	if !f.lit.build(clens[:], true) {
 		return errZCodeLengths
 	}
-	lens := f.lens[:nlen+ndist]
-	for i := 0; i < len(lens); {
-		sym, err := f.decode(&f.lit, errZCodeLengths)
-		if err != nil {
+	// Read the nlen+ndist lengths. Rather than storing them and scanning them again, keep
+	// what the tables need: per table the count of each length and the list of the symbols
+	// of non-zero length. A repeat may run from the literal/length lengths into the distance
+	// ones, as in zlib's single array.
+	var count [2][16]uint16
+	nl, nd := 0, 0 // lengths of the lists used[0], used[1]
+	used := &f.used
+	total := nlen + ndist
+	prev := uint8(0) // the last length read, for code 16
+	eob := false     // symbol 256 has a length
+	for i := 0; i < total; {
+		var sym int
+		if e := f.lit.table[f.bits&f.lit.mask]; e != 0 && f.nbits >= 15 {
+			f.bits >>= e & 15 // decode's common case, inlined
+			f.nbits -= uint(e & 15)
+			sym = int(e >> 4)
+		} else if sym, err = f.decodeSlow(&f.lit, errZCodeLengths); err != nil {
 			return err
 		}
-		if sym < 16 {
-			lens[i] = uint8(sym)
-			i++
-			continue
-		}
-		var rep int
-		var val uint8
-		switch sym {
-		case 16:
-			if i == 0 {
+		rep, val := 1, uint8(sym)
+		if sym >= 16 {
+			val = 0
+			switch sym {
+			case 16:
+				if i == 0 {
+					return errZRepeat
+				}
+				val = prev
+				x, err := f.getBits(2)
+				if err != nil {
+					return err
+				}
+				rep = 3 + int(x)
+			case 17:
+				x, err := f.getBits(3)
+				if err != nil {
+					return err
+				}
+				rep = 3 + int(x)
+			default:
+				x, err := f.getBits(7)
+				if err != nil {
+					return err
+				}
+				rep = 11 + int(x)
+			}
+			if i+rep > total {
 				return errZRepeat
 			}
-			val = lens[i-1]
-			x, err := f.getBits(2)
-			if err != nil {
-				return err
-			}
-			rep = 3 + int(x)
-		case 17:
-			x, err := f.getBits(3)
-			if err != nil {
-				return err
-			}
-			rep = 3 + int(x)
-		default:
-			x, err := f.getBits(7)
-			if err != nil {
-				return err
-			}
-			rep = 11 + int(x)
 		}
-		if i+rep > len(lens) {
-			return errZRepeat
+		if val != 0 {
+			l := val & 15
+			lit := min(i+rep, nlen) // i..lit-1 are literal/length symbols, lit..i+rep-1 distances
+			for j := i; j < lit; j++ {
+				used[0][nl] = huffLen(j) | huffLen(l)<<huffLenShift
+				nl++
+			}
+			for j := max(i, nlen); j < i+rep; j++ {
+				used[1][nd] = huffLen(j-nlen) | huffLen(l)<<huffLenShift
+				nd++
+			}
+			count[0][l] += uint16(max(lit-i, 0))
+			count[1][l] += uint16(max(i+rep-max(i, nlen), 0))
+			if i <= 256 && 256 < i+rep {
+				eob = true
+			}
 		}
-		for range rep {
-			lens[i] = val
-			i++
-		}
+		prev = val
+		i += rep
 	}
-	if lens[256] == 0 {
+	if !eob {
 		return errZNoEOB
 	}
-	if !f.lit.build(lens[:nlen], false) {
+	if !f.lit.buildLens(&count[0], used[0][:nl], false) {
 		return errZLitLens
 	}
-	if !f.dist.build(lens[nlen:], false) {
+	if !f.dist.buildLens(&count[1], used[1][:nd], false) {
 		return errZDists
 	}
 	return nil
@@ -507,61 +576,123 @@ func (f *inflater) dynamicTables() error {
 
 // block decodes the symbols of one compressed block up to its end-of-block code.
 func (f *inflater) block(lit, dist *huffDecoder) error {
+	maxOut := math.MaxInt // the output may grow up to len(out) == maxOut
+	if f.limit >= 0 && f.limit < math.MaxInt-f.start {
+		maxOut = f.start + f.limit
+	}
+	in := f.in
 	for {
-		// Fast path: with 48 bits at hand, a length/distance pair (at most 15+5+15+13 bits)
-		// needs no further checks for input; codes longer than the tables and the end of the
-		// input go through symbol.
-		if f.nbits < 48 {
-			f.refill()
-		}
-		e := lit.table[f.bits&lit.mask]
-		if f.nbits < 48 || e == 0 {
-			done, err := f.symbol(lit, dist)
-			if done || err != nil {
-				return err
+		// Fast path, on locals: while eight input bytes remain, refill to at least 56 bits
+		// (branch-free) before each symbol; a length/distance pair needs at most 15+5+15+13
+		// bits, so no further checks for input. Codes longer than the tables, the last
+		// input bytes and the errors go through symbol, which checks everything.
+		bits, nbits, pos, out := f.bits, f.nbits, f.pos, f.out
+		var err error
+	fast:
+		for pos+8 <= len(in) {
+			bits |= binary.LittleEndian.Uint64(in[pos:]) << nbits
+			pos += int(63-nbits) >> 3
+			nbits |= 56
+			e := lit.table[bits&lit.mask]
+			if e != 0 && e < 256<<4 {
+				// Literals: the 56 bits hold three codes of up to 15 bits.
+				for k := 1; ; k++ {
+					if len(out) >= maxOut {
+						err = errZSizeExceeded
+						break fast
+					}
+					out = append(out, byte(e>>4))
+					bits >>= e & 15
+					nbits -= uint(e & 15)
+					if k == 3 {
+						break
+					}
+					if e = lit.table[bits&lit.mask]; e == 0 || e >= 256<<4 {
+						break
+					}
+				}
+				continue
 			}
-			continue
-		}
-		f.bits >>= e & 15
-		f.nbits -= uint(e & 15)
-		sym := int(e >> 4)
-		if sym < 256 {
-			if f.limit >= 0 && len(f.out)-f.start >= f.limit {
-				return errZSizeExceeded
+			if e == 0 {
+				break
 			}
-			f.out = append(f.out, byte(sym))
-			continue
-		}
-		if sym == 256 {
-			return nil
-		}
-		sym -= 257
-		if sym >= len(zLenBase) {
-			return errZLitCode
-		}
-		n := uint(zLenExtra[sym])
-		length := int(zLenBase[sym]) + int(f.bits&(1<<n-1))
-		f.bits >>= n
-		f.nbits -= n
-		var ds int
-		if e := dist.table[f.bits&dist.mask]; e != 0 {
-			f.bits >>= e & 15
-			f.nbits -= uint(e & 15)
-			ds = int(e >> 4)
-		} else {
-			var err error
-			if ds, err = f.decode(dist, errZDistCode); err != nil {
-				return err
+			bits >>= e & 15
+			nbits -= uint(e & 15)
+			sym := int(e >> 4)
+			if sym < 256 {
+				if len(out) >= maxOut {
+					err = errZSizeExceeded
+					break
+				}
+				out = append(out, byte(sym))
+				continue
+			}
+			if sym == 256 {
+				f.bits, f.nbits, f.pos, f.out = bits, nbits, pos, out
+				return nil
+			}
+			sym -= 257
+			if sym >= len(zLenBase) {
+				err = errZLitCode
+				break
+			}
+			n := uint(zLenExtra[sym])
+			length := int(zLenBase[sym]) + int(bits&(1<<n-1))
+			bits >>= n
+			nbits -= n
+			var ds int
+			if e := dist.table[bits&dist.mask]; e != 0 {
+				bits >>= e & 15
+				nbits -= uint(e & 15)
+				ds = int(e >> 4)
+			} else {
+				f.bits, f.nbits, f.pos = bits, nbits, pos
+				if ds, err = f.decode(dist, errZDistCode); err != nil {
+					break
+				}
+				bits, nbits, pos = f.bits, f.nbits, f.pos
+			}
+			if ds >= len(zDistBase) {
+				err = errZDistCode
+				break
+			}
+			n = uint(zDistExtra[ds])
+			d := int(zDistBase[ds]) + int(bits&(1<<n-1))
+			bits >>= n
+			nbits -= n
+			if d > len(out)-f.start {
+				err = errZTooFar
+				break
+			}
+			if length > maxOut-len(out) {
+				err = errZSizeExceeded
+				break
+			}
+			from := len(out) - d
+			if d >= length && length <= 16 {
+				// A short match that does not overlap itself: a loop beats memmove's call.
+				n := len(out)
+				out = slices.Grow(out, length)[:n+length]
+				dst, src := out[n:], out[from:from+length]
+				for i := range dst {
+					dst[i] = src[i]
+				}
+				continue
+			}
+			// Each round copies what is already there: d bytes at first, then twice as
+			// much (one round when d >= length).
+			for length > 0 {
+				k := min(length, len(out)-from)
+				out = append(out, out[from:from+k]...)
+				length -= k
 			}
 		}
-		if ds >= len(zDistBase) {
-			return errZDistCode
+		if err != nil {
+			return err
 		}
-		n = uint(zDistExtra[ds])
-		d := int(zDistBase[ds]) + int(f.bits&(1<<n-1))
-		f.bits >>= n
-		f.nbits -= n
-		if err := f.copyMatch(length, d); err != nil {
+		f.bits, f.nbits, f.pos, f.out = bits, nbits, pos, out
+		done, err := f.symbol(lit, dist)
+		if done || err != nil {
 			return err
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"hash/adler32"
 	"io"
+	"math/bits"
 	"math/rand/v2"
 	"strconv"
 	"testing"
@@ -13,7 +14,8 @@ import (
 
 // inflateCorpus returns zlib streams of every block type: compress/zlib at levels 0 (stored),
 // 1, 6, 9 and Huffman-only, and this package's compressor (fixed and dynamic blocks), over
-// short and long, redundant and random inputs.
+// short and long, redundant, random and skewed inputs (byte k about twice as frequent as byte
+// k+1: codes of up to 15 bits, beyond the decoder's tables).
 func inflateCorpus(t testing.TB) [][]byte {
 	rng := rand.New(rand.NewPCG(3, 4))
 	var inputs [][]byte
@@ -26,6 +28,13 @@ func inflateCorpus(t testing.TB) [][]byte {
 			rnd[i] = byte(rng.IntN(256))
 		}
 		inputs = append(inputs, red, rnd)
+	}
+	for _, n := range []int{5000, 70000} {
+		skew := make([]byte, n)
+		for i := range skew {
+			skew[i] = byte(bits.LeadingZeros32(rng.Uint32() | 1<<(rng.IntN(8)+4)))
+		}
+		inputs = append(inputs, skew)
 	}
 	var streams [][]byte
 	for _, in := range inputs {
@@ -151,11 +160,11 @@ func TestInflateHandCrafted(t *testing.T) {
 	}
 }
 
-// TestAdler32 checks adler32Sum against hash/adler32 on lengths around its word and modulo
-// boundaries, with all-0xff bytes (the largest sums) and random bytes.
+// TestAdler32 checks adler32Sum against hash/adler32 on lengths around its 16-byte step and
+// modulo boundaries, with all-0xff bytes (the largest sums) and random bytes.
 func TestAdler32(t *testing.T) {
 	rng := rand.New(rand.NewPCG(9, 10))
-	for _, n := range []int{0, 1, 7, 8, 9, 15, 16, 17, 100, 5551, 5552, 5553, 11104, 11105, 70000, 1 << 20} {
+	for _, n := range []int{0, 1, 7, 8, 9, 15, 16, 17, 31, 32, 33, 100, 5551, 5552, 5553, 5567, 5568, 11104, 11105, 70000, 1 << 20} {
 		ff := bytes.Repeat([]byte{0xff}, n)
 		rnd := make([]byte, n)
 		for i := range rnd {
