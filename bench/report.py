@@ -87,6 +87,30 @@ def overhead(store, raw):
     return o, f"{o:+.0f}% [{lo:+.0f}…{hi:+.0f}]"
 
 
+def overhead_table(go, pairs, title, headers):
+    """Prints a table of Store figures over their raw counterparts (pairs of sub-benchmark
+    names), per backend, session and goroutine count, against the +5% target."""
+    rows = []
+    for be in ("redis", "django-redis", "pymemcache", "pylibmc"):
+        for size in ("typical", "typical_10k"):
+            for g_ in ("g1", "g32"):
+                cells = []
+                for op, raw in pairs:
+                    s = go.get(f"Store/{be}/{size}/{op}/{g_}", {}).get("ns")
+                    r = go.get(f"Store/{be}/{size}/{raw}/{g_}", {}).get("ns")
+                    o, os_ = overhead(s, r)
+                    cells.append(f"{os_} {'' if o is None else ('✓' if o <= 5 else '✗')}")
+                if any(c.strip() != "—" for c in cells):
+                    rows.append((f"{be} {size} {g_}", *cells))
+    if rows:
+        print(title)
+        print("| backend, session, goroutines | " + " | ".join(headers) + " |")
+        print("|---|---|---|---|")
+        for row in rows:
+            print("| " + " | ".join(row) + " |")
+        print()
+
+
 def verdict(value, target, higher_is_better=True):
     if value is None:
         return "—"
@@ -215,53 +239,18 @@ def main():
                 print("| " + " | ".join(row) + " |")
             print()
 
-        rows = []
-        for be in ("redis", "django-redis", "pymemcache", "pylibmc"):
-            for size in ("typical", "typical_10k"):
-                for g_ in ("g1", "g32"):
-                    cells = []
-                    for op, raw in (("load", "rawget"), ("save", "rawgetset"), ("atomicsave", "rawset")):
-                        s = go.get(f"Store/{be}/{size}/{op}/{g_}", {}).get("ns")
-                        r = go.get(f"Store/{be}/{size}/{raw}/{g_}", {}).get("ns")
-                        o, os_ = overhead(s, r)
-                        cells.append(f"{os_} {'' if o is None else ('✓' if o <= 5 else '✗')}")
-                    if any(c.strip() != "—" for c in cells):
-                        rows.append((f"{be} {size} {g_}", *cells))
-        if rows:
-            print("### Store vs the raw client on the same bytes (Go; target: within +5%)\n")
-            print("Store time over the raw client's time for the same round trips, measured next to each other "
-                  "on the same client (negative: the Store figure came out faster, i.e. noise).\n")
-            print("| backend, session, goroutines | Load vs GET | Save vs GET+SET | AtomicSave vs SET |")
-            print("|---|---|---|---|")
-            for row in rows:
-                print("| " + " | ".join(row) + " |")
-            print()
-
-        rows = []
-        for be in ("redis", "django-redis", "pymemcache", "pylibmc"):
-            for size in ("typical", "typical_10k"):
-                for g_ in ("g1", "g32"):
-                    cells = []
-                    for op, raw in (("load", "rawget+decode"), ("save", "rawget+encode+set"),
-                                    ("atomicsave", "encode+rawset")):
-                        s_ = go.get(f"Store/{be}/{size}/{op}/{g_}", {}).get("ns")
-                        r = go.get(f"Store/{be}/{size}/{raw}/{g_}", {}).get("ns")
-                        o, os_ = overhead(s_, r)
-                        cells.append(f"{os_} {'' if o is None else ('✓' if o <= 5 else '✗')}")
-                    if any(c.strip() != "—" for c in cells):
-                        rows.append((f"{be} {size} {g_}", *cells))
-        if rows:
-            print("### The Store's own cost: over the raw client plus the codec on the same bytes (Go)\n")
-            print("The same comparison with the pickle work added to the raw side (`UnmarshalPickle` after "
-                  "the GET; `MarshalPickle` before the SET): what remains is the Store itself (cache key, "
-                  "session bookkeeping, the adapter's framing). Where the table above misses +5% and this "
-                  "one does not, the difference is the codec.\n")
-            print("| backend, session, goroutines | Load vs GET+decode | Save vs GET+encode+SET | "
-                  "AtomicSave vs encode+SET |")
-            print("|---|---|---|---|")
-            for row in rows:
-                print("| " + " | ".join(row) + " |")
-            print()
+        overhead_table(go, (("load", "rawget"), ("save", "rawgetset"), ("atomicsave", "rawset")),
+                       "### Store vs the raw client on the same bytes (Go; target: within +5%)\n\n"
+                       "Store time over the raw client's time for the same round trips, measured next to each other "
+                       "on the same client (negative: the Store figure came out faster, i.e. noise).\n",
+                       ("Load vs GET", "Save vs GET+SET", "AtomicSave vs SET"))
+        overhead_table(go, (("load", "rawget+decode"), ("save", "rawget+encode+set"), ("atomicsave", "encode+rawset")),
+                       "### The Store's own cost: over the raw client plus the codec on the same bytes (Go)\n\n"
+                       "The same comparison with the pickle work added to the raw side (`UnmarshalPickle` after "
+                       "the GET; `MarshalPickle` before the SET): what remains is the Store itself (cache key, "
+                       "session bookkeeping, the adapter's framing). Where the table above misses +5% and this "
+                       "one does not, the difference is the codec.\n",
+                       ("Load vs GET+decode", "Save vs GET+encode+SET", "AtomicSave vs encode+SET"))
 
         tp_path = os.path.join(pd, "throughput.json")
         if os.path.exists(tp_path):
