@@ -76,3 +76,31 @@ func ExampleStore_Load() {
 	// stale: 0 true
 	// true
 }
+
+func ExampleSession_LoadError() {
+	ctx := context.Background()
+	cache := djangosessiontest.NewCache()
+	store, err := djangosession.NewStore(cache, djangosession.Config{DjangoVersion: "5.2"})
+	if err != nil {
+		log.Fatal(err)
+	}
+	// Something that is not a pickled session sits under a session's key.
+	const cookie = "q1w2e3r4t5y6u7i8o9p0a1s2d3f4g5h6"
+	if err := cache.Set(ctx, store.CacheKey(cookie), []byte("not a pickle"), time.Hour); err != nil {
+		log.Fatal(err)
+	}
+	for _, key := range []string{cookie, "zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz", "short"} {
+		s, err := store.Load(ctx, key)
+		if err != nil {
+			log.Fatal(err) // the cache failed: not a reason to log the user out
+		}
+		// Like Django, the Session is a new, empty one; LoadError says why, for the logs.
+		why := s.LoadError()
+		fmt.Println(s.Len(), errors.Is(why, djangosession.ErrCorrupt), errors.Is(why, djangosession.ErrNotFound),
+			errors.Is(why, djangosession.ErrInvalidKey))
+	}
+	// Output:
+	// 0 true false false
+	// 0 false true false
+	// 0 false false true
+}
