@@ -110,6 +110,37 @@ func (f *cacheFlags) open(pos []string, n int) (key string, st *djangosession.St
 	return pos[0], st, c, nil
 }
 
+// opened is a session key with its connected Store, for one command, and a context that
+// carries --timeout.
+type opened struct {
+	key    string
+	st     *djangosession.Store
+	c      *conn
+	ctx    context.Context
+	cancel context.CancelFunc
+}
+
+// start parses args (the flags of fs, then SESSION_KEY and at most n-1 more arguments) and
+// opens the cache, as get, delete, exists and ttl begin. The caller closes the result.
+func (f *cacheFlags) start(ctx context.Context, fs *flag.FlagSet, args []string, n int) (*opened, error) {
+	pos, err := parseArgs(fs, args)
+	if err != nil {
+		return nil, err
+	}
+	key, st, c, err := f.open(pos, n)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, f.timeout)
+	return &opened{key: key, st: st, c: c, ctx: ctx, cancel: cancel}, nil
+}
+
+// close releases the timeout and the connection.
+func (o *opened) close() {
+	o.cancel()
+	o.c.close()
+}
+
 // cacheError explains a failed cache call.
 func cacheError(err error) error {
 	switch {
@@ -150,21 +181,15 @@ Example:
 		var out output
 		out.add(fs)
 		raw := fs.Bool("raw", false, "")
-		pos, err := parseArgs(fs, args)
+		o, err := f.start(ctx, fs, args, 1)
 		if err != nil {
 			return err
 		}
-		key, st, c, err := f.open(pos, 1)
-		if err != nil {
-			return err
-		}
-		defer c.close()
-		if !djangosession.ValidSessionKey(key) {
+		defer o.close()
+		if !djangosession.ValidSessionKey(o.key) {
 			return fmt.Errorf("rejected: Django ignores session keys shorter than %d characters (it starts a new empty session)", djangosession.MinSessionKeyLength)
 		}
-		ctx, cancel := context.WithTimeout(ctx, f.timeout)
-		defer cancel()
-		b, err := c.cache.Get(ctx, st.CacheKey(key))
+		b, err := o.c.cache.Get(o.ctx, o.st.CacheKey(o.key))
 		switch {
 		case errors.Is(err, djangosession.ErrInvalidKey):
 			return cacheError(err)
@@ -280,18 +305,12 @@ Example:
   $ djangosession delete 5iq0x5xf0ad2mbvaqqmi0z1s1o3ai6xr --cache memcached://127.0.0.1:11211
 `,
 	func(e *env, ctx context.Context, f *cacheFlags, fs *flag.FlagSet, args []string) error {
-		pos, err := parseArgs(fs, args)
+		o, err := f.start(ctx, fs, args, 1)
 		if err != nil {
 			return err
 		}
-		key, st, c, err := f.open(pos, 1)
-		if err != nil {
-			return err
-		}
-		defer c.close()
-		ctx, cancel := context.WithTimeout(ctx, f.timeout)
-		defer cancel()
-		if err := st.Delete(ctx, key); err != nil {
+		defer o.close()
+		if err := o.st.Delete(o.ctx, o.key); err != nil {
 			if errors.Is(err, errors.ErrUnsupported) {
 				return usagef("%s", describeError(err))
 			}
@@ -311,18 +330,12 @@ Example:
   true
 `,
 	func(e *env, ctx context.Context, f *cacheFlags, fs *flag.FlagSet, args []string) error {
-		pos, err := parseArgs(fs, args)
+		o, err := f.start(ctx, fs, args, 1)
 		if err != nil {
 			return err
 		}
-		key, st, c, err := f.open(pos, 1)
-		if err != nil {
-			return err
-		}
-		defer c.close()
-		ctx, cancel := context.WithTimeout(ctx, f.timeout)
-		defer cancel()
-		ok, err := st.Exists(ctx, key)
+		defer o.close()
+		ok, err := o.st.Exists(o.ctx, o.key)
 		if err != nil {
 			return cacheError(err)
 		}
@@ -341,18 +354,12 @@ Example:
   1209600
 `,
 	func(e *env, ctx context.Context, f *cacheFlags, fs *flag.FlagSet, args []string) error {
-		pos, err := parseArgs(fs, args)
+		o, err := f.start(ctx, fs, args, 1)
 		if err != nil {
 			return err
 		}
-		key, st, c, err := f.open(pos, 1)
-		if err != nil {
-			return err
-		}
-		defer c.close()
-		ctx, cancel := context.WithTimeout(ctx, f.timeout)
-		defer cancel()
-		n, ok, err := c.ttl(ctx, st.CacheKey(key))
+		defer o.close()
+		n, ok, err := o.c.ttl(o.ctx, o.st.CacheKey(o.key))
 		if err != nil {
 			return cacheError(err)
 		}
