@@ -18,8 +18,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/djangobridge/bridge/auth"
+	"github.com/djangobridge/bridge/csrf"
+	"github.com/djangobridge/bridge/messages"
+
+	"github.com/djangobridge/bridge/auth/authdb"
 	"github.com/djangobridge/bridge/djangosession"
-	"github.com/djangobridge/bridge/djangosession/authdb"
 	"github.com/djangobridge/bridge/internal/pybridge"
 )
 
@@ -162,7 +166,7 @@ type httpLiveEnv struct {
 	o      *oracle
 	config string
 	store  *djangosession.Store
-	auth   *djangosession.Auth
+	auth   *auth.Manager
 	pw     *passwordBook
 	srv    *httptest.Server
 }
@@ -194,7 +198,7 @@ func (e *httpLiveEnv) goService() http.Handler {
 	})
 	mux.HandleFunc("POST /login", func(w http.ResponseWriter, r *http.Request) {
 		if s := session(w, r); s != nil {
-			if err := e.auth.Login(r.Context(), s, djangosession.User{ID: "1"}); err != nil {
+			if err := e.auth.Login(r.Context(), s, auth.User{ID: "1"}); err != nil {
 				http.Error(w, err.Error(), http.StatusInternalServerError)
 			}
 		}
@@ -208,8 +212,8 @@ func (e *httpLiveEnv) goService() http.Handler {
 	})
 	mux.HandleFunc("POST /message", func(w http.ResponseWriter, r *http.Request) {
 		if s := session(w, r); s != nil {
-			msg := djangosession.Message{Level: djangosession.MessageInfo, Message: r.URL.Query().Get("text")}
-			if err := djangosession.AddMessage(s, msg); err != nil {
+			msg := messages.Message{Level: messages.Info, Message: r.URL.Query().Get("text")}
+			if err := messages.Add(s, msg); err != nil {
 				http.Error(w, err.Error(), http.StatusInternalServerError)
 			}
 		}
@@ -285,7 +289,7 @@ func TestHTTPLive(t *testing.T) {
 		e.store = storeForConfig(t, b, e.config, func(*djangosession.Config) {})
 		alice := e.o.call(t, "password_hash", map[string]any{"username": "alice"})["password_hash"].(string)
 		e.pw = &passwordBook{m: map[string]string{"1": alice}}
-		e.auth = &djangosession.Auth{SecretKey: liveSecretKey(), PasswordHash: e.pw.lookup, CSRF: &djangosession.CSRF{}}
+		e.auth = &auth.Manager{SecretKey: liveSecretKey(), PasswordHash: e.pw.lookup, CSRF: &csrf.CSRF{}}
 		e.srv = httptest.NewServer(e.goService())
 		t.Cleanup(e.srv.Close)
 
@@ -368,19 +372,19 @@ func TestHTTPLive(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got, err := djangosession.Messages(s)
+			got, err := messages.Peek(s)
 			if err != nil || len(got) == 0 || got[len(got)-1].Message != "Hé from Django" || got[len(got)-1].Level != 25 {
 				t.Fatalf("Go Messages = %+v, %v (stored %v)", got, err, r["stored"])
 			}
 			// Byte-identical encoding.
 			vec := [][]any{{20, "Hi \u00e9 \"q\" \\ \x7f\n \U0001F600", nil, false}, {25, "ok", "tag", false}, {30, "<i>s</i>", "", true}}
 			want := e.o.call(t, "encode_messages", map[string]any{"messages": vec})["encoded"].(string)
-			goMsgs := []djangosession.Message{
+			goMsgs := []messages.Message{
 				{Level: 20, Message: "Hi \u00e9 \"q\" \\ \x7f\n \U0001F600", NilExtraTags: true},
 				{Level: 25, Message: "ok", ExtraTags: "tag"},
 				{Level: 30, Message: "<i>s</i>", Safe: true},
 			}
-			enc, err := djangosession.EncodeMessages(goMsgs, b.DjangoID == "3.2")
+			enc, err := messages.Encode(goMsgs, b.DjangoID == "3.2")
 			if err != nil || enc != want {
 				t.Errorf("EncodeMessages\n got %s\nwant %s", enc, want)
 			}
@@ -423,7 +427,7 @@ func TestHTTPLive(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			stored, _ := s2.String(djangosession.CSRFSessionKey)
+			stored, _ := s2.String(csrf.CSRFSessionKey)
 			wantLen := 32
 			if b.DjangoID == "3.2" {
 				wantLen = 64

@@ -10,6 +10,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/djangobridge/bridge/internal/tagged"
+
+	"github.com/djangobridge/bridge/py"
+
 	"github.com/djangobridge/bridge/djangosession"
 	"github.com/djangobridge/bridge/djangosession/memcachestore"
 	"github.com/djangobridge/bridge/djangosession/redisstore"
@@ -148,14 +152,14 @@ func call(t *testing.T, b *pybridge.Bridge, op string, req map[string]any) sessi
 	return out
 }
 
-// tagged decodes a tagged-JSON session dict.
-func tagged(t *testing.T, raw json.RawMessage) *djangosession.Dict {
+// taggedDict decodes a tagged-JSON session dict.
+func taggedDict(t *testing.T, raw json.RawMessage) *py.Dict {
 	t.Helper()
-	v, err := djangosession.UnmarshalTagged(raw)
+	v, err := tagged.Unmarshal(raw)
 	if err != nil {
 		t.Fatalf("tagged JSON: %v", err)
 	}
-	d, ok := v.(*djangosession.Dict)
+	d, ok := v.(*py.Dict)
 	if !ok {
 		t.Fatalf("tagged JSON is %T, want a dict", v)
 	}
@@ -164,11 +168,11 @@ func tagged(t *testing.T, raw json.RawMessage) *djangosession.Dict {
 
 // sameItems fails t unless got holds every item of want with an equal value, and no others
 // than want plus extra.
-func sameItems(t *testing.T, what string, got, want *djangosession.Dict, extra ...string) {
+func sameItems(t *testing.T, what string, got, want *py.Dict, extra ...string) {
 	t.Helper()
 	for k, v := range want.All() {
 		g, ok := got.GetKey(k)
-		if !ok || !djangosession.EqualValues(g, v) {
+		if !ok || !py.Equal(g, v) {
 			t.Errorf("%s: %v = %#v, want %#v", what, k, g, v)
 		}
 	}
@@ -218,7 +222,7 @@ func liveRoundTrip(t *testing.T, b *pybridge.Bridge, config string, atomic bool)
 	if got := st.CacheKey(key); login.ServerKey == nil || got != *login.ServerKey {
 		t.Fatalf("CacheKey = %q, Django's key is %v", got, login.ServerKey)
 	}
-	djangoData := tagged(t, login.Data)
+	djangoData := taggedDict(t, login.Data)
 	s, err := st.Load(ctx, key)
 	if err != nil {
 		t.Fatalf("Load: %v", err)
@@ -251,7 +255,7 @@ func liveRoundTrip(t *testing.T, b *pybridge.Bridge, config string, atomic bool)
 	if !after.Exists || after.SessionKey == nil || *after.SessionKey != key {
 		t.Fatalf("Django lost the session after Go's save: %+v", after)
 	}
-	afterData := tagged(t, after.Data)
+	afterData := taggedDict(t, after.Data)
 	sameItems(t, "Django's view after Go's save", afterData, djangoData, "go_cart", "go_note", djangosession.ExpiryKey)
 	if v, _ := afterData.String("go_note"); v != "héllo from Go" {
 		t.Errorf("Django reads go_note = %q", v)
@@ -295,7 +299,7 @@ func liveRoundTrip(t *testing.T, b *pybridge.Bridge, config string, atomic bool)
 	if !created.Exists || created.SessionKey == nil || *created.SessionKey != g.Key() {
 		t.Fatalf("Django does not find Go's new session: %+v", created)
 	}
-	sameItems(t, "Django's view of Go's new session", tagged(t, created.Data), g.Data())
+	sameItems(t, "Django's view of Go's new session", taggedDict(t, created.Data), g.Data())
 	if created.ExpiryAge != 900 {
 		t.Errorf("Django's expiry age of Go's session = %d", created.ExpiryAge)
 	}

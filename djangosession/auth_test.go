@@ -6,6 +6,10 @@ import (
 	"net/http"
 	"testing"
 
+	"github.com/djangobridge/bridge/auth"
+	"github.com/djangobridge/bridge/csrf"
+	"github.com/djangobridge/bridge/py"
+
 	"github.com/djangobridge/bridge/djangosession"
 )
 
@@ -20,7 +24,7 @@ const (
 var errDB = errors.New(errDBString)
 
 // users is a PasswordHashFunc over a map; "db-down" fails as a database outage would.
-func users(m map[string]string) djangosession.PasswordHashFunc {
+func users(m map[string]string) auth.PasswordHashFunc {
 	return func(_ context.Context, id string) (string, error) {
 		if id == "db-down" {
 			return "", errDB
@@ -33,18 +37,18 @@ func users(m map[string]string) djangosession.PasswordHashFunc {
 	}
 }
 
-func newAuth(pw map[string]string) *djangosession.Auth {
-	return &djangosession.Auth{SecretKey: testSecret, PasswordHash: users(pw), CSRF: &djangosession.CSRF{}}
+func newAuth(pw map[string]string) *auth.Manager {
+	return &auth.Manager{SecretKey: testSecret, PasswordHash: users(pw), CSRF: &csrf.CSRF{}}
 }
 
 // loggedIn seeds key1 with a session logged in as id, with the given auth hash.
 func loggedIn(t *testing.T, e mwEnv, id, hash string) {
 	t.Helper()
-	seed(t, e.st, e.cache, key1, djangosession.DictOf(
+	seed(t, e.st, e.cache, key1, py.DictOf(
 		"cart", "x",
-		djangosession.AuthUserIDKey, id,
-		djangosession.AuthUserBackendKey, djangosession.ModelBackend,
-		djangosession.AuthUserHashKey, hash,
+		auth.SessionKey, id,
+		auth.BackendSessionKey, auth.ModelBackend,
+		auth.HashSessionKey, hash,
 	))
 }
 
@@ -62,19 +66,19 @@ func TestGetUser(t *testing.T) {
 		wantErr   error
 		after     string // "kept", "flushed", "cycled"
 	}{
-		{"valid", "6.1", "1", djangosession.SessionAuthHash(alicePW, testSecret), "", alicePW, nil, true, nil, "kept"},
-		{"password changed", "6.1", "1", djangosession.SessionAuthHash(alicePW, testSecret), "", alicePWNew, nil, false, nil, "flushed"},
+		{"valid", "6.1", "1", auth.SessionAuthHash(alicePW, testSecret), "", alicePW, nil, true, nil, "kept"},
+		{"password changed", "6.1", "1", auth.SessionAuthHash(alicePW, testSecret), "", alicePWNew, nil, false, nil, "flushed"},
 		// Hand-made: a hash that was never Django's.
-		{"forged hash", "6.1", "1", "00" + djangosession.SessionAuthHash(alicePW, testSecret)[2:], "", alicePW, nil, false, nil, "flushed"},
+		{"forged hash", "6.1", "1", "00" + auth.SessionAuthHash(alicePW, testSecret)[2:], "", alicePW, nil, false, nil, "flushed"},
 		{"empty hash", "6.1", "1", "", "", alicePW, nil, false, nil, "flushed"},
 		{"user deleted", "6.1", "2", "whatever", "", alicePW, nil, false, nil, "kept"},
-		{"backend not configured", "6.1", "1", djangosession.SessionAuthHash(alicePW, testSecret), "myapp.Backend", alicePW, nil, false, nil, "kept"},
+		{"backend not configured", "6.1", "1", auth.SessionAuthHash(alicePW, testSecret), "myapp.Backend", alicePW, nil, false, nil, "kept"},
 		{"database down", "6.1", "db-down", "x", "", alicePW, nil, false, errDB, "kept"},
-		{"fallback key rotates", "6.1", "1", djangosession.SessionAuthHash(alicePW, oldSecret), "", alicePW, []string{oldSecret}, true, nil, "cycled"},
-		{"fallback key 4.2", "4.2", "1", djangosession.SessionAuthHash(alicePW, oldSecret), "", alicePW, []string{oldSecret}, true, nil, "cycled"},
-		{"no fallbacks in 3.2", "3.2", "1", djangosession.SessionAuthHash(alicePW, oldSecret), "", alicePW, []string{oldSecret}, false, nil, "flushed"},
-		{"legacy sha1 in 3.2", "3.2", "1", djangosession.LegacySessionAuthHash(alicePW, testSecret), "", alicePW, nil, true, nil, "kept"},
-		{"legacy sha1 in 4.2", "4.2", "1", djangosession.LegacySessionAuthHash(alicePW, testSecret), "", alicePW, nil, false, nil, "flushed"},
+		{"fallback key rotates", "6.1", "1", auth.SessionAuthHash(alicePW, oldSecret), "", alicePW, []string{oldSecret}, true, nil, "cycled"},
+		{"fallback key 4.2", "4.2", "1", auth.SessionAuthHash(alicePW, oldSecret), "", alicePW, []string{oldSecret}, true, nil, "cycled"},
+		{"no fallbacks in 3.2", "3.2", "1", auth.SessionAuthHash(alicePW, oldSecret), "", alicePW, []string{oldSecret}, false, nil, "flushed"},
+		{"legacy sha1 in 3.2", "3.2", "1", auth.LegacySessionAuthHash(alicePW, testSecret), "", alicePW, nil, true, nil, "kept"},
+		{"legacy sha1 in 4.2", "4.2", "1", auth.LegacySessionAuthHash(alicePW, testSecret), "", alicePW, nil, false, nil, "flushed"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -84,7 +88,7 @@ func TestGetUser(t *testing.T) {
 			loggedIn(t, e, tt.id, tt.hash)
 			if tt.backend != "" {
 				s, _ := e.st.Load(ctx, key1)
-				s.Set(djangosession.AuthUserBackendKey, tt.backend)
+				s.Set(auth.BackendSessionKey, tt.backend)
 				if err := s.Save(ctx); err != nil {
 					t.Fatal(err)
 				}
@@ -114,7 +118,7 @@ func TestGetUser(t *testing.T) {
 				if s.Key() == key1 || s.Key() == "" {
 					t.Errorf("key not cycled: %q", s.Key())
 				}
-				if h, _ := s.String(djangosession.AuthUserHashKey); h != djangosession.SessionAuthHash(alicePW, testSecret) {
+				if h, _ := s.String(auth.HashSessionKey); h != auth.SessionAuthHash(alicePW, testSecret) {
 					t.Errorf("hash not rewritten with SECRET_KEY")
 				}
 				if v, _ := s.String("cart"); v != "x" || !s.Modified() {
@@ -129,10 +133,10 @@ func TestGetUserNeedsConfig(t *testing.T) {
 	e := newMW(t, djangosession.Config{})
 	s := e.st.New()
 	var ce *djangosession.ConfigError
-	if _, err := (&djangosession.Auth{SecretKey: "x"}).GetUser(context.Background(), s); !errors.As(err, &ce) {
+	if _, err := (&auth.Manager{SecretKey: "x"}).GetUser(context.Background(), s); !errors.As(err, &ce) {
 		t.Errorf("no PasswordHash: %v", err)
 	}
-	if _, err := (&djangosession.Auth{PasswordHash: users(nil)}).GetUser(context.Background(), s); !errors.As(err, &ce) {
+	if _, err := (&auth.Manager{PasswordHash: users(nil)}).GetUser(context.Background(), s); !errors.As(err, &ce) {
 		t.Errorf("no SecretKey: %v", err)
 	}
 }
@@ -150,9 +154,9 @@ func TestLogin(t *testing.T) {
 	}{
 		{"anonymous session is cycled", "6.1", "", "", "1", "cycled"},
 		{"new session", "6.1", "-", "", "1", "cycled"},
-		{"same user same hash keeps the key", "6.1", "1", djangosession.SessionAuthHash(alicePW, testSecret), "1", "same"},
-		{"other user is flushed", "6.1", "2", djangosession.SessionAuthHash(alicePWNew, testSecret), "1", "flushed"},
-		{"same user old hash is flushed", "6.1", "1", djangosession.SessionAuthHash("old", testSecret), "1", "flushed"},
+		{"same user same hash keeps the key", "6.1", "1", auth.SessionAuthHash(alicePW, testSecret), "1", "same"},
+		{"other user is flushed", "6.1", "2", auth.SessionAuthHash(alicePWNew, testSecret), "1", "flushed"},
+		{"same user old hash is flushed", "6.1", "1", auth.SessionAuthHash("old", testSecret), "1", "flushed"},
 		{"3.2 anonymous", "3.2", "", "", "1", "cycled"},
 	}
 	for _, tt := range tests {
@@ -164,7 +168,7 @@ func TestLogin(t *testing.T) {
 			case "-":
 				s = e.st.New()
 			case "":
-				seed(t, e.st, e.cache, key1, djangosession.DictOf("cart", "x"))
+				seed(t, e.st, e.cache, key1, py.DictOf("cart", "x"))
 			default:
 				loggedIn(t, e, tt.seedID, tt.seedHash)
 			}
@@ -174,16 +178,16 @@ func TestLogin(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			if err := a.Login(ctx, s, djangosession.User{ID: tt.loginAs}); err != nil {
+			if err := a.Login(ctx, s, auth.User{ID: tt.loginAs}); err != nil {
 				t.Fatal(err)
 			}
-			id, _ := s.String(djangosession.AuthUserIDKey)
-			be, _ := s.String(djangosession.AuthUserBackendKey)
-			h, _ := s.String(djangosession.AuthUserHashKey)
-			if id != "1" || be != djangosession.ModelBackend || h != djangosession.SessionAuthHash(alicePW, testSecret) {
+			id, _ := s.String(auth.SessionKey)
+			be, _ := s.String(auth.BackendSessionKey)
+			h, _ := s.String(auth.HashSessionKey)
+			if id != "1" || be != auth.ModelBackend || h != auth.SessionAuthHash(alicePW, testSecret) {
 				t.Errorf("auth keys: %q %q %q", id, be, h)
 			}
-			csrf, _ := s.String(djangosession.CSRFSessionKey)
+			csrf, _ := s.String(csrf.CSRFSessionKey)
 			wantLen := 32
 			if tt.version == "3.2" {
 				wantLen = 64
@@ -226,27 +230,27 @@ func TestLoginErrors(t *testing.T) {
 	ctx := context.Background()
 	e := newMW(t, djangosession.Config{})
 	a := newAuth(map[string]string{"1": alicePW})
-	a.AuthenticationBackends = []string{djangosession.ModelBackend, "other.Backend"}
+	a.AuthenticationBackends = []string{auth.ModelBackend, "other.Backend"}
 	s := e.st.New()
-	if err := a.Login(ctx, s, djangosession.User{ID: "1"}); !errors.Is(err, djangosession.ErrNoBackend) {
+	if err := a.Login(ctx, s, auth.User{ID: "1"}); !errors.Is(err, auth.ErrNoBackend) {
 		t.Errorf("two backends, none given: %v", err)
 	}
-	if err := a.Login(ctx, s, djangosession.User{ID: "9", Backend: "other.Backend"}); !errors.Is(err, djangosession.ErrNotFound) {
+	if err := a.Login(ctx, s, auth.User{ID: "9", Backend: "other.Backend"}); !errors.Is(err, djangosession.ErrNotFound) {
 		t.Errorf("unknown user: %v", err)
 	}
-	if err := a.Login(ctx, s, djangosession.User{ID: "db-down", Backend: "other.Backend"}); !errors.Is(err, errDB) {
+	if err := a.Login(ctx, s, auth.User{ID: "db-down", Backend: "other.Backend"}); !errors.Is(err, errDB) {
 		t.Errorf("database down: %v", err)
 	}
-	if err := a.Login(ctx, s, djangosession.User{}); err == nil {
+	if err := a.Login(ctx, s, auth.User{}); err == nil {
 		t.Errorf("empty user accepted")
 	}
-	if s.Has(djangosession.AuthUserIDKey) {
+	if s.Has(auth.SessionKey) {
 		t.Errorf("a failed login left auth keys")
 	}
-	if err := a.Login(ctx, s, djangosession.User{ID: "1", Backend: "other.Backend"}); err != nil {
+	if err := a.Login(ctx, s, auth.User{ID: "1", Backend: "other.Backend"}); err != nil {
 		t.Fatal(err)
 	}
-	if b, _ := s.String(djangosession.AuthUserBackendKey); b != "other.Backend" {
+	if b, _ := s.String(auth.BackendSessionKey); b != "other.Backend" {
 		t.Errorf("backend %q", b)
 	}
 }
@@ -255,10 +259,10 @@ func TestLoginErrors(t *testing.T) {
 func TestLoginLogoutHTTP(t *testing.T) {
 	e := newMW(t, djangosession.Config{})
 	a := newAuth(map[string]string{"1": alicePW})
-	seed(t, e.st, e.cache, key1, djangosession.DictOf("cart", "x"))
+	seed(t, e.st, e.cache, key1, py.DictOf("cart", "x"))
 	rec := e.do(t, "sessionid="+key1, func(w http.ResponseWriter, r *http.Request) {
 		s := mustSession(t, r)
-		if err := a.Login(r.Context(), s, djangosession.User{ID: "1"}); err != nil {
+		if err := a.Login(r.Context(), s, auth.User{ID: "1"}); err != nil {
 			t.Error(err)
 		}
 	})
@@ -266,7 +270,7 @@ func TestLoginLogoutHTTP(t *testing.T) {
 	if len(key) != 32 || key == key1 {
 		t.Fatalf("login: Set-Cookie %q", rec.Header().Values("Set-Cookie"))
 	}
-	var who djangosession.User
+	var who auth.User
 	e.do(t, "sessionid="+key, func(w http.ResponseWriter, r *http.Request) {
 		var err error
 		if who, err = a.GetUser(r.Context(), mustSession(t, r)); err != nil {
@@ -292,7 +296,7 @@ func TestLoginLogoutHTTP(t *testing.T) {
 func TestUpdateSessionAuthHash(t *testing.T) {
 	ctx := context.Background()
 	e := newMW(t, djangosession.Config{})
-	loggedIn(t, e, "1", djangosession.SessionAuthHash(alicePW, testSecret))
+	loggedIn(t, e, "1", auth.SessionAuthHash(alicePW, testSecret))
 	a := newAuth(map[string]string{"1": alicePWNew})
 	s, _ := e.st.Load(ctx, key1)
 	if err := a.UpdateSessionAuthHash(ctx, s, alicePWNew); err != nil {

@@ -6,6 +6,9 @@ import (
 	"fmt"
 	"time"
 	"unicode/utf8"
+
+	"github.com/djangobridge/bridge/pickle"
+	"github.com/djangobridge/bridge/py"
 )
 
 // Cache is the part of a Django cache backend the session store uses: one alias of CACHES, the
@@ -164,9 +167,16 @@ type Store struct {
 	cache    Cache
 	replacer Replacer
 	cas      CompareAndSwapper
-	codec    PickleCodec
+	codec    pickle.Codec
 	cfg      resolved
 }
+
+// sessionStrs are str values that most Django sessions hold: the keys Django's own apps write
+// (auth.SessionKey and its siblings, csrf's CSRF_SESSION_KEY, messages' storage key, the
+// custom expiry) and the default authentication backend. The Store's codec boxes them once
+// per process instead of once per load. TestSessionStrs checks them against those packages.
+var sessionStrs, _ = pickle.NewInterner("_auth_user_id", "_auth_user_backend", "_auth_user_hash",
+	"django.contrib.auth.backends.ModelBackend", "_csrftoken", ExpiryKey, "_messages")
 
 // NewStore returns a Store over c, the cache of the app's SESSION_CACHE_ALIAS, configured as the
 // app's settings.py (see [Config]). It fails with a *[ConfigError] for an invalid Config, when
@@ -183,6 +193,9 @@ func NewStore(c Cache, cfg Config) (*Store, error) {
 	st := &Store{cache: c, cfg: r}
 	if cfg.Codec != nil {
 		st.codec = *cfg.Codec
+	}
+	if st.codec.Intern == nil {
+		st.codec.Intern = sessionStrs
 	}
 	switch {
 	case cfg.PickleProtocol != 0:
@@ -274,15 +287,15 @@ func (st *Store) fetch(ctx context.Context, s *Session, cacheKey string) error {
 	}
 	if err == nil {
 		v, derr := st.codec.Decode(raw)
-		if fg := (*ForbiddenGlobalError)(nil); errors.As(derr, &fg) {
+		if fg := (*pickle.ForbiddenGlobalError)(nil); errors.As(derr, &fg) {
 			// Django would load this session; treating it as a miss would replace the user's
 			// session with an empty one. It is a gap in the allow-list: report it.
-			return fmt.Errorf("djangosession: session holds %s, which Config.Codec.AllowGlobals does not list: %w", fg.Global, derr)
+			return fmt.Errorf("djangosession: session holds %s, which Config.Codec.AllowGlobals does not list: %w", fg.Global, corrupt(derr))
 		}
 		switch d := v.(type) {
-		case *Dict:
+		case *py.Dict:
 			s.fetched = d
-		case *OrderedDict:
+		case *py.OrderedDict:
 			s.fetched = &d.Dict
 		}
 		if s.fetched != nil && st.cas != nil {
@@ -291,7 +304,7 @@ func (st *Store) fetch(ctx context.Context, s *Session, cacheKey string) error {
 		if s.fetched == nil {
 			// Django: an unpickling error inside cache.get is caught by load() as a miss, and a
 			// cached None is a miss. Any other value is not a session dict.
-			err = derr
+			err = fromCodec(derr)
 			if err == nil {
 				err = fmt.Errorf("djangosession: cache value %s is not a dict: %w", describe(v), ErrCorrupt)
 			}

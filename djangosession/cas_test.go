@@ -8,6 +8,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/djangobridge/bridge/pickle"
+	"github.com/djangobridge/bridge/py"
+
 	"github.com/djangobridge/bridge/djangosession"
 	"github.com/djangobridge/bridge/djangosession/djangosessiontest"
 )
@@ -115,7 +118,7 @@ func TestCompareAndSetSave(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		other, _ := djangosession.MarshalPickle(djangosession.NewDict(0), 5)
+		other, _ := pickle.Marshal(py.NewDict(0), 5)
 		var once sync.Once
 		cache.Hook = func(op, k string) error {
 			if op == "cas" {

@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/djangobridge/bridge/pickle"
 )
 
 // Django versions a [Config] can name. The newest is the default.
@@ -104,8 +106,8 @@ type Config struct {
 	PickleProtocol int
 
 	// Codec holds the decoding limits and the allow-list of Python globals for cache values.
-	// Nil means the zero [PickleCodec]. The Store keeps a copy.
-	Codec *PickleCodec
+	// Nil means the zero [pickle.Codec]. The Store keeps a copy.
+	Codec *pickle.Codec
 
 	// AtomicSave makes Save update an existing session in one round trip with the Cache's
 	// [Replacer] (Redis SET XX, memcached replace) instead of Django's GET, then SET. Both fail

@@ -9,6 +9,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/djangobridge/bridge/csrf"
+	"github.com/djangobridge/bridge/py"
+
 	"github.com/djangobridge/bridge/djangosession"
 )
 
@@ -22,31 +25,31 @@ const (
 
 func TestCSRFMasking(t *testing.T) {
 	for _, tok := range []string{csrfToken61, csrfToken32} {
-		got, err := djangosession.UnmaskCSRFToken(tok)
+		got, err := csrf.UnmaskCSRFToken(tok)
 		if err != nil || got != csrfSecret {
 			t.Errorf("Unmask(%s) = %q, %v", tok, got, err)
 		}
 	}
-	tok, err := djangosession.MaskCSRFSecret(csrfSecret)
+	tok, err := csrf.MaskCSRFSecret(csrfSecret)
 	if err != nil || len(tok) != 64 || tok == csrfToken61 {
 		t.Fatalf("Mask: %q %v", tok, err)
 	}
-	if got, _ := djangosession.UnmaskCSRFToken(tok); got != csrfSecret {
+	if got, _ := csrf.UnmaskCSRFToken(tok); got != csrfSecret {
 		t.Errorf("round trip: %q", got)
 	}
 	// Hand-made: wrong lengths and characters.
 	for _, bad := range []string{"", csrfSecret, csrfToken61[:63], csrfToken61[:63] + "-"} {
-		if _, err := djangosession.UnmaskCSRFToken(bad); !errors.Is(err, djangosession.ErrCorrupt) {
+		if _, err := csrf.UnmaskCSRFToken(bad); !errors.Is(err, djangosession.ErrCorrupt) {
 			t.Errorf("Unmask(%q): %v", bad, err)
 		}
 	}
-	if _, err := djangosession.MaskCSRFSecret("short"); !errors.Is(err, djangosession.ErrCorrupt) {
+	if _, err := csrf.MaskCSRFSecret("short"); !errors.Is(err, djangosession.ErrCorrupt) {
 		t.Errorf("Mask(short): %v", err)
 	}
 }
 
 // csrfRequest runs a request through the session middleware and CSRF.Handler.
-func csrfRequest(t *testing.T, e mwEnv, c *djangosession.CSRF, req *http.Request) (*httptest.ResponseRecorder, bool) {
+func csrfRequest(t *testing.T, e mwEnv, c *csrf.CSRF, req *http.Request) (*httptest.ResponseRecorder, bool) {
 	t.Helper()
 	req.Header.Set("Cookie", "sessionid="+key1)
 	reached := false
@@ -56,7 +59,7 @@ func csrfRequest(t *testing.T, e mwEnv, c *djangosession.CSRF, req *http.Request
 }
 
 func postForm(token string) *http.Request {
-	body := url.Values{djangosession.CSRFFormField: {token}}.Encode()
+	body := url.Values{csrf.CSRFFormField: {token}}.Encode()
 	req := httptest.NewRequest(http.MethodPost, "http://example.com/go/", strings.NewReader(body))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	return req
@@ -99,15 +102,15 @@ func TestCSRFCheck(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			e := newMW(t, djangosession.Config{})
-			d := djangosession.DictOf("a", int64(1))
+			d := py.DictOf("a", int64(1))
 			if tt.stored != "-" {
-				d.Set(djangosession.CSRFSessionKey, tt.stored)
+				d.Set(csrf.CSRFSessionKey, tt.stored)
 			}
 			seed(t, e.st, e.cache, key1, d)
-			c := &djangosession.CSRF{}
-			var reason *djangosession.CSRFError
+			c := &csrf.CSRF{}
+			var reason *csrf.CSRFError
 			c.FailureHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				reason = djangosession.CSRFFailureReason(r)
+				reason = csrf.CSRFFailureReason(r)
 				w.WriteHeader(http.StatusForbidden)
 			})
 			rec, reached := csrfRequest(t, e, c, tt.req)
@@ -120,7 +123,7 @@ func TestCSRFCheck(t *testing.T) {
 			if reached || rec.Code != http.StatusForbidden || reason == nil || reason.Reason != tt.reason {
 				t.Fatalf("reached=%v code=%d reason=%v, want %q", reached, rec.Code, reason, tt.reason)
 			}
-			if !errors.Is(reason, djangosession.ErrCSRF) {
+			if !errors.Is(reason, csrf.ErrCSRF) {
 				t.Error("CSRFError does not match ErrCSRF")
 			}
 		})
@@ -128,13 +131,13 @@ func TestCSRFCheck(t *testing.T) {
 }
 
 func TestCSRFTrustedOrigins(t *testing.T) {
-	c := &djangosession.CSRF{CSRFTrustedOrigins: []string{"https://app.example.com", "https://*.shop.example"}}
+	c := &csrf.CSRF{CSRFTrustedOrigins: []string{"https://app.example.com", "https://*.shop.example"}}
 	for origin, ok := range map[string]bool{
 		"https://app.example.com": true, "https://a.shop.example": true, "https://shop.example": true,
 		"http://a.shop.example": false, "https://app.example.com.evil": false, "null": false,
 	} {
 		e := newMW(t, djangosession.Config{})
-		seed(t, e.st, e.cache, key1, djangosession.DictOf(djangosession.CSRFSessionKey, csrfSecret))
+		seed(t, e.st, e.cache, key1, py.DictOf(csrf.CSRFSessionKey, csrfSecret))
 		req := postForm(csrfToken61)
 		req.Header.Set("Origin", origin)
 		if _, reached := csrfRequest(t, e, c, req); reached != ok {
@@ -146,14 +149,14 @@ func TestCSRFTrustedOrigins(t *testing.T) {
 // The default failure answer is Django's 403; a session load failure is the middleware's.
 func TestCSRFHandlerDefaults(t *testing.T) {
 	e := newMW(t, djangosession.Config{})
-	seed(t, e.st, e.cache, key1, djangosession.DictOf("a", int64(1)))
-	rec, _ := csrfRequest(t, e, &djangosession.CSRF{}, postForm(csrfToken61))
+	seed(t, e.st, e.cache, key1, py.DictOf("a", int64(1)))
+	rec, _ := csrfRequest(t, e, &csrf.CSRF{}, postForm(csrfToken61))
 	if rec.Code != http.StatusForbidden {
 		t.Errorf("code %d", rec.Code)
 	}
 	e.cache.Hook = func(string, string) error { return errDown }
 	e.m.ErrorFunc = func(w http.ResponseWriter, r *http.Request, err error) { w.WriteHeader(http.StatusServiceUnavailable) }
-	rec, reached := csrfRequest(t, e, &djangosession.CSRF{}, postForm(csrfToken61))
+	rec, reached := csrfRequest(t, e, &csrf.CSRF{}, postForm(csrfToken61))
 	if reached || rec.Code != http.StatusServiceUnavailable {
 		t.Errorf("cache down: reached=%v code=%d", reached, rec.Code)
 	}
@@ -167,23 +170,23 @@ func TestCSRFTokenAndRotate(t *testing.T) {
 	}{{"3.2", false, 64}, {"4.2", false, 32}, {"4.2", true, 64}, {"5.2", false, 32}, {"6.1", false, 32}}
 	for _, tt := range tests {
 		e := newMW(t, djangosession.Config{DjangoVersion: tt.version})
-		c := &djangosession.CSRF{CSRFCookieMasked: tt.masked}
+		c := &csrf.CSRF{CSRFCookieMasked: tt.masked}
 		s := e.st.New()
 		tok, err := c.Token(s)
 		if err != nil || len(tok) != 64 {
 			t.Fatalf("Token: %q %v", tok, err)
 		}
-		v, _ := s.String(djangosession.CSRFSessionKey)
+		v, _ := s.String(csrf.CSRFSessionKey)
 		if len(v) != tt.stored || !s.Modified() {
 			t.Errorf("%s masked=%v: stored %q", tt.version, tt.masked, v)
 		}
 		tok2, _ := c.Token(s)
-		v2, _ := s.String(djangosession.CSRFSessionKey)
+		v2, _ := s.String(csrf.CSRFSessionKey)
 		if v2 != v || tok2 == tok {
 			t.Errorf("%s: a second Token changed the secret or repeated the mask", tt.version)
 		}
-		sec1, _ := djangosession.UnmaskCSRFToken(tok)
-		sec2, _ := djangosession.UnmaskCSRFToken(tok2)
+		sec1, _ := csrf.UnmaskCSRFToken(tok)
+		sec2, _ := csrf.UnmaskCSRFToken(tok2)
 		if sec1 != sec2 {
 			t.Errorf("%s: tokens of different secrets", tt.version)
 		}
@@ -191,19 +194,19 @@ func TestCSRFTokenAndRotate(t *testing.T) {
 			t.Fatal(err)
 		}
 		tok3, _ := c.Token(s)
-		if sec3, _ := djangosession.UnmaskCSRFToken(tok3); sec3 == sec1 {
+		if sec3, _ := csrf.UnmaskCSRFToken(tok3); sec3 == sec1 {
 			t.Errorf("%s: Rotate kept the secret", tt.version)
 		}
 	}
 	// 4.2+ rewrite a masked (3.2-era) token as its secret; the secret is kept.
 	e := newMW(t, djangosession.Config{DjangoVersion: "6.1"})
 	s := e.st.New()
-	s.Set(djangosession.CSRFSessionKey, csrfToken32)
-	tok, _ := (&djangosession.CSRF{}).Token(s)
-	if v, _ := s.String(djangosession.CSRFSessionKey); v != csrfSecret {
+	s.Set(csrf.CSRFSessionKey, csrfToken32)
+	tok, _ := (&csrf.CSRF{}).Token(s)
+	if v, _ := s.String(csrf.CSRFSessionKey); v != csrfSecret {
 		t.Errorf("stored %q", v)
 	}
-	if sec, _ := djangosession.UnmaskCSRFToken(tok); sec != csrfSecret {
+	if sec, _ := csrf.UnmaskCSRFToken(tok); sec != csrfSecret {
 		t.Errorf("token of %q", sec)
 	}
 }

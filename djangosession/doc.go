@@ -22,18 +22,18 @@
 //	update_session_auth_hash                       Auth.UpdateSessionAuthHash
 //	get_session_auth_hash()                        SessionAuthHash, VerifySessionAuthHash
 //	get_token / rotate_token (CSRF_USE_SESSIONS)   CSRF.Token / Rotate, CSRF.Check
-//	messages (SessionStorage)                      Messages, AddMessage, PopMessages
+//	messages (SessionStorage)                      Messages, messages.Add, messages.Pop
 //	signing.Signer / TimestampSigner               Signer / TimestampSigner
 //	signing.dumps / loads                          Dumps / Loads
 //	BadSignature / SignatureExpired                ErrBadSignature / ErrSignatureExpired
 //	SessionStore.encode / decode (db, cached_db)   EncodeSessionData / DecodeSessionData
 //	signed_cookies SessionStore                    EncodeSignedCookieSession / DecodeSignedCookieSession
-//	pickle.loads / pickle.dumps                    PickleCodec.Decode / Encode
+//	pickle.loads / pickle.dumps                    pickle.Codec.Decode / Encode
 //	caches[...] (Redis, memcached)                 a [Cache]: redisstore.New, memcachestore.New
 //
 // # Concurrency
 //
-// A [Store], a [Middleware], an [Auth] and a [PickleCodec] are safe for concurrent use once
+// A [Store], a [Middleware], an [Auth] and a [pickle.Codec] are safe for concurrent use once
 // configured. A [Session] and the values it holds ([*Dict] and the other containers) are not:
 // use a Session from one goroutine at a time, as Django uses a request's session. Two
 // Sessions loaded from the same key (two concurrent requests) are two writers: as in Django, the
@@ -41,8 +41,8 @@
 //
 // # Python values in Go
 //
-// A session dict read from a cache is a Python pickle. [PickleCodec] (and [UnmarshalPickle],
-// [MarshalPickle]) decode and encode it without Python, into and from these Go types:
+// A session dict read from a cache is a Python pickle. [pickle.Codec] (and [pickle.Unmarshal],
+// [pickle.Marshal]) decode and encode it without Python, into and from these Go types:
 //
 //	Python                         Go
 //	None                           nil
@@ -68,7 +68,7 @@
 //	uuid.UUID                      UUID
 //	a class or function            Global (only allow-listed ones, e.g. inside an Object)
 //	other allow-listed instances   *Object (inert: how the pickle rebuilds it;
-//	                               see PickleCodec.AllowGlobals)
+//	                               see pickle.Codec.AllowGlobals)
 //
 // Encode also accepts Go conveniences: int, int8 to int32, uint to uint64 (Python int),
 // float32, []string (list), map[string]any (dict, in sorted key order: a Go map has none),
@@ -85,18 +85,18 @@
 //
 // Decode never imports, resolves or calls anything. A global (a class or function a pickle
 // names) decodes only when it is one of [DefaultAllowedGlobals], which become the types above,
-// or listed in PickleCodec.AllowGlobals, which become inert [*Object] values; any other (os.system,
+// or listed in pickle.Codec.AllowGlobals, which become inert [*Object] values; any other (os.system,
 // builtins.eval, an app's class) fails with a [*ForbiddenGlobalError] naming it. Encode writes
 // only the globals of the types above and those of Objects whose Global is allow-listed, so a
 // value built from untrusted input cannot make Django import or call anything else. Decode
 // bounds the input size, nesting depth, stack and memo, checks every length field against the
 // remaining input before allocating, does not panic, and reports every failure caused by the
-// input as an error matching [ErrCorrupt] (a [*PickleError] with the byte offset and opcode,
+// input as an error matching [ErrCorrupt] (a [*pickle.Error] with the byte offset and opcode,
 // or a *ForbiddenGlobalError).
 //
 // # Tagged JSON
 //
-// [MarshalTagged] and [UnmarshalTagged] convert these values to and from the JSON form the
-// compatibility fixtures and the command-line tool use (compat_test/FORMAT.md); [EqualValues]
+// [tagged.Marshal] and [tagged.Unmarshal] convert these values to and from the JSON form the
+// compatibility fixtures and the command-line tool use (compat_test/FORMAT.md); [py.Equal]
 // compares two values as that format does, type-strictly.
 package djangosession

@@ -1,18 +1,16 @@
 package djangosession
 
-import "errors"
+import (
+	"errors"
+
+	"github.com/djangobridge/bridge/pickle"
+	"github.com/djangobridge/bridge/pyjson"
+	"github.com/djangobridge/bridge/signing"
+)
 
 // Sentinel errors. Callers branch on them with errors.Is; the error types in this package unwrap
 // to them.
 var (
-	// ErrBadSignature: a signed value (signing, session_data, signed cookie) failed verification.
-	// Treat the input as untrusted and reject it.
-	ErrBadSignature = errors.New("djangosession: bad signature")
-
-	// ErrSignatureExpired: the signature is valid but older than the allowed age. It wraps
-	// ErrBadSignature, as Django's SignatureExpired subclasses BadSignature.
-	ErrSignatureExpired = &wrapped{msg: "djangosession: signature expired", err: ErrBadSignature}
-
 	// ErrNotFound: the session (or cache key) does not exist.
 	ErrNotFound = errors.New("djangosession: not found")
 
@@ -21,11 +19,26 @@ var (
 	ErrCorrupt = errors.New("djangosession: corrupt data")
 )
 
-// wrapped is a sentinel that wraps another sentinel.
-type wrapped struct {
-	msg string
-	err error
+// fromCodec makes an error of a codec package caused by its input (pickle, pyjson, signing's
+// payload checks) match ErrCorrupt too; other errors are returned as they are.
+func fromCodec(err error) error {
+	if errors.Is(err, pickle.ErrCorrupt) || errors.Is(err, pyjson.ErrCorrupt) || errors.Is(err, signing.ErrCorrupt) {
+		return corrupt(err)
+	}
+	return err
 }
 
-func (w *wrapped) Error() string { return w.msg }
-func (w *wrapped) Unwrap() error { return w.err }
+// corrupt makes err, an error caused by bytes from outside (a codec's decode error), match
+// ErrCorrupt too, keeping the codec's own error for errors.As.
+func corrupt(err error) error {
+	if err == nil || errors.Is(err, ErrCorrupt) {
+		return err
+	}
+	return &corruptError{err}
+}
+
+type corruptError struct{ err error }
+
+func (e *corruptError) Error() string        { return e.err.Error() }
+func (e *corruptError) Unwrap() error        { return e.err }
+func (e *corruptError) Is(target error) bool { return target == ErrCorrupt }

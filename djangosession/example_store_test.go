@@ -7,6 +7,9 @@ import (
 	"log"
 	"time"
 
+	"github.com/djangobridge/bridge/pickle"
+	"github.com/djangobridge/bridge/py"
+
 	"github.com/djangobridge/bridge/djangosession"
 	"github.com/djangobridge/bridge/djangosession/djangosessiontest"
 )
@@ -26,11 +29,11 @@ func ExampleStore_Load() {
 
 	// What a Django login left in the cache under the cookie's session key.
 	const cookie = "q1w2e3r4t5y6u7i8o9p0a1s2d3f4g5h6"
-	django := djangosession.DictOf(
+	django := py.DictOf(
 		"_auth_user_id", "42",
 		"_auth_user_backend", "django.contrib.auth.backends.ModelBackend",
 	)
-	pickled, err := djangosession.MarshalPickle(django, 5)
+	pickled, err := pickle.Marshal(django, 5)
 	if err != nil {
 		log.Fatal(err)
 	}

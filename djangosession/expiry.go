@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"time"
 	"unicode/utf8"
+
+	"github.com/djangobridge/bridge/py"
 )
 
 // ExpiryKey is the session key in which Django keeps a custom expiry (set_expiry).
@@ -61,22 +63,22 @@ func pyTruthy(v any) bool {
 		return x != ""
 	case []byte:
 		return len(x) > 0
-	case ByteArray:
+	case py.ByteArray:
 		return len(x) > 0
 	case []any:
 		return len(x) > 0
-	case Tuple:
+	case py.Tuple:
 		return len(x) > 0
-	case *Dict:
+	case *py.Dict:
 		return x.Len() > 0
-	case *OrderedDict:
+	case *py.OrderedDict:
 		return x.Len() > 0
-	case *Set:
+	case *py.Set:
 		return x.Len() > 0
-	case *FrozenSet:
+	case *py.FrozenSet:
 		return x.Len() > 0
-	case TimeDelta:
-		return x != TimeDelta{}
+	case py.TimeDelta:
+		return x != py.TimeDelta{}
 	}
 	return true
 }
@@ -88,7 +90,7 @@ type pyTime struct {
 	aware bool
 }
 
-func pyTimeOf(d DateTime) (pyTime, error) {
+func pyTimeOf(d py.DateTime) (pyTime, error) {
 	if d.Month < 1 || d.Month > 12 || d.Day < 1 || d.Day > 31 || d.Hour < 0 || d.Hour > 23 ||
 		d.Minute < 0 || d.Minute > 59 || d.Second < 0 || d.Second > 59 || d.Microsecond < 0 || d.Microsecond > 999999 {
 		return pyTime{}, errExpiry(d, "not a valid datetime")
@@ -180,7 +182,7 @@ func (st *Store) expiryAge(v any, now pyTime) (time.Duration, error) {
 			return 0, err
 		}
 		exp = p
-	case DateTime:
+	case py.DateTime:
 		p, err := pyTimeOf(x)
 		if err != nil {
 			return 0, err
@@ -206,7 +208,7 @@ func (st *Store) expiryDate(v any, now pyTime) (time.Time, error) {
 			return time.Time{}, err
 		}
 		exp = p
-	case DateTime:
+	case py.DateTime:
 		p, err := pyTimeOf(x)
 		if err != nil {
 			return time.Time{}, err
@@ -232,7 +234,7 @@ func (st *Store) parseExpiryString(s string) (pyTime, error) {
 	if st.cfg.version == 0 { // 3.2
 		return pyTime{}, errExpiry(s, "Django 3.2 cannot read an ISO-string expiry")
 	}
-	d, err := parseISODateTime(s)
+	d, err := py.FromISOFormat(s)
 	if err != nil {
 		return pyTime{}, errExpiry(s, err.Error())
 	}
@@ -242,221 +244,20 @@ func (st *Store) parseExpiryString(s string) (pyTime, error) {
 // expiryValue is what set_expiry(datetime) stores for t in the configured Django version.
 func (st *Store) expiryValue(t time.Time) any {
 	t = t.Truncate(time.Microsecond)
-	var tz TZInfo
+	var tz py.TZInfo
 	if st.cfg.DisableUseTZ {
 		t = t.In(st.cfg.loc)
 	} else {
 		t = t.UTC()
 		if st.cfg.version == 0 {
-			tz = PytzZone{Callable: "pytz._UTC"} // 3.2: timezone.utc is pytz.utc
+			tz = py.PytzZone{Callable: "pytz._UTC"} // 3.2: timezone.utc is pytz.utc
 		} else {
-			tz = TimeZone{} // 4.x+: datetime.timezone.utc
+			tz = py.TimeZone{} // 4.x+: datetime.timezone.utc
 		}
 	}
-	d := dateTimeFields(t, tz)
+	d := py.DateTimeOf(t, tz)
 	if st.cfg.version == 0 {
 		return d
 	}
-	return formatISODateTime(d)
-}
-
-// formatISODateTime is Python's datetime.isoformat() for a naive or UTC-offset datetime:
-// "YYYY-MM-DDTHH:MM:SS[.ffffff][+HH:MM[:SS[.ffffff]]]".
-func formatISODateTime(d DateTime) string {
-	b := make([]byte, 0, 32)
-	b = appendInt(b, d.Year, 4)
-	b = append(b, '-')
-	b = appendInt(b, d.Month, 2)
-	b = append(b, '-')
-	b = appendInt(b, d.Day, 2)
-	b = append(b, 'T')
-	b = appendInt(b, d.Hour, 2)
-	b = append(b, ':')
-	b = appendInt(b, d.Minute, 2)
-	b = append(b, ':')
-	b = appendInt(b, d.Second, 2)
-	if d.Microsecond != 0 {
-		b = append(b, '.')
-		b = appendInt(b, d.Microsecond, 6)
-	}
-	if d.TZ != nil {
-		off, err := d.TZ.UTCOffset(d)
-		if err == nil {
-			b = appendOffset(b, off)
-		}
-	}
-	return string(b)
-}
-
-func appendOffset(b []byte, off time.Duration) []byte {
-	sign := byte('+')
-	if off < 0 {
-		sign, off = '-', -off
-	}
-	b = append(b, sign)
-	h := int(off / time.Hour)
-	m := int(off % time.Hour / time.Minute)
-	s := int(off % time.Minute / time.Second)
-	us := int(off % time.Second / time.Microsecond)
-	b = appendInt(b, h, 2)
-	b = append(b, ':')
-	b = appendInt(b, m, 2)
-	if s != 0 || us != 0 {
-		b = append(b, ':')
-		b = appendInt(b, s, 2)
-		if us != 0 {
-			b = append(b, '.')
-			b = appendInt(b, us, 6)
-		}
-	}
-	return b
-}
-
-func appendInt(b []byte, n, width int) []byte {
-	s := strconv.Itoa(n)
-	for i := len(s); i < width; i++ {
-		b = append(b, '0')
-	}
-	return append(b, s...)
-}
-
-// parseISODateTime reads the datetime strings Python's datetime.fromisoformat accepts in their
-// extended form: "YYYY-MM-DD", then a separator (any one character) and
-// "HH[:MM[:SS[.f...]]]", then an optional "Z", "±HH[:MM[:SS[.ffffff]]]" or "±HHMM[SS]".
-// Fractions longer than 6 digits are cut to microseconds, as Python 3.11+ does. (Python 3.11+
-// also reads the basic forms "YYYYMMDD" and ISO week dates, which Django never writes.)
-func parseISODateTime(s string) (DateTime, error) {
-	var d DateTime
-	p := isoParser{s: s}
-	d.Year = p.digits(4)
-	p.lit('-')
-	d.Month = p.digits(2)
-	p.lit('-')
-	d.Day = p.digits(2)
-	if p.err == nil && p.i < len(s) {
-		_, size := utf8.DecodeRuneInString(s[p.i:])
-		p.i += size
-		d.Hour = p.digits(2)
-		if p.peek(':') {
-			p.i++
-			d.Minute = p.digits(2)
-			if p.peek(':') {
-				p.i++
-				d.Second = p.digits(2)
-				if p.peek('.') || p.peek(',') {
-					p.i++
-					d.Microsecond = p.fraction()
-				}
-			}
-		}
-		switch {
-		case p.peek('Z'):
-			p.i++
-			d.TZ = TimeZone{}
-		case p.peek('+') || p.peek('-'):
-			neg := s[p.i] == '-'
-			p.i++
-			off := time.Duration(p.digits(2)) * time.Hour
-			if p.peekDigit() { // ±HHMM[SS], accepted by Python 3.11+
-				off += time.Duration(p.digits(2)) * time.Minute
-				if p.peekDigit() {
-					off += time.Duration(p.digits(2)) * time.Second
-				}
-			} else if p.peek(':') {
-				p.i++
-				off += time.Duration(p.digits(2)) * time.Minute
-				if p.peek(':') {
-					p.i++
-					off += time.Duration(p.digits(2)) * time.Second
-					if p.peek('.') {
-						p.i++
-						off += time.Duration(p.fraction()) * time.Microsecond
-					}
-				}
-			}
-			if off >= 24*time.Hour {
-				p.fail()
-			}
-			if neg {
-				off = -off
-			}
-			d.TZ = TimeZone{Offset: off}
-		}
-	}
-	if p.err == nil && p.i != len(s) {
-		p.fail()
-	}
-	if p.err != nil {
-		return DateTime{}, p.err
-	}
-	if d.Year < 1 || d.Month < 1 || d.Month > 12 || d.Day < 1 ||
-		d.Day > time.Date(d.Year, time.Month(d.Month)+1, 0, 0, 0, 0, 0, time.UTC).Day() ||
-		d.Hour > 23 || d.Minute > 59 || d.Second > 59 {
-		return DateTime{}, errors.New("date or time out of range")
-	}
-	return d, nil
-}
-
-type isoParser struct {
-	s   string
-	i   int
-	err error
-}
-
-func (p *isoParser) fail() {
-	if p.err == nil {
-		p.err = errors.New("invalid isoformat string")
-	}
-}
-
-func (p *isoParser) peek(c byte) bool { return p.err == nil && p.i < len(p.s) && p.s[p.i] == c }
-
-func (p *isoParser) peekDigit() bool {
-	return p.err == nil && p.i < len(p.s) && p.s[p.i] >= '0' && p.s[p.i] <= '9'
-}
-
-func (p *isoParser) lit(c byte) {
-	if !p.peek(c) {
-		p.fail()
-		return
-	}
-	p.i++
-}
-
-func (p *isoParser) digits(n int) int {
-	if p.err != nil || p.i+n > len(p.s) {
-		p.fail()
-		return 0
-	}
-	v := 0
-	for _, c := range []byte(p.s[p.i : p.i+n]) {
-		if c < '0' || c > '9' {
-			p.fail()
-			return 0
-		}
-		v = v*10 + int(c-'0')
-	}
-	p.i += n
-	return v
-}
-
-// fraction reads 1 or more digits of a fraction of a second and returns microseconds.
-func (p *isoParser) fraction() int {
-	start := p.i
-	us := 0
-	for p.i < len(p.s) && p.s[p.i] >= '0' && p.s[p.i] <= '9' {
-		if p.i-start < 6 {
-			us = us*10 + int(p.s[p.i]-'0')
-		}
-		p.i++
-	}
-	n := p.i - start
-	if n == 0 {
-		p.fail()
-		return 0
-	}
-	for ; n < 6; n++ {
-		us *= 10
-	}
-	return us
+	return d.Isoformat()
 }

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/djangobridge/bridge/py"
+
 	"github.com/djangobridge/bridge/djangosession"
 )
 
@@ -17,9 +19,9 @@ func sameValue(a, b any) bool {
 }
 
 // pytzUTC is the DateTime Django 3.2 stores for timezone.now() + timedelta: tz pytz.utc.
-func pytzUTC(y, mo, d, h, mi, s, us int) djangosession.DateTime {
-	return djangosession.DateTime{Year: y, Month: mo, Day: d, Hour: h, Minute: mi, Second: s, Microsecond: us,
-		TZ: djangosession.PytzZone{Callable: "pytz._UTC"}}
+func pytzUTC(y, mo, d, h, mi, s, us int) py.DateTime {
+	return py.DateTime{Year: y, Month: mo, Day: d, Hour: h, Minute: mi, Second: s, Microsecond: us,
+		TZ: py.PytzZone{Callable: "pytz._UTC"}}
 }
 
 // What each Django version stores for set_expiry, and the expiry age it gives at fixedNow.
@@ -66,7 +68,7 @@ func TestSetExpiryForms(t *testing.T) {
 			func(s sess) { s.SetExpiryIn(time.Minute) }, "2023-11-14T16:14:20", time.Minute, false},
 		{"USE_TZ False 3.2: naive datetime", djangosession.Config{DjangoVersion: "3.2", DisableUseTZ: true, TimeZone: "UTC"}, fixedNow,
 			func(s sess) { s.SetExpiryIn(time.Minute) },
-			djangosession.DateTime{Year: 2023, Month: 11, Day: 14, Hour: 22, Minute: 14, Second: 20}, time.Minute, false},
+			py.DateTime{Year: 2023, Month: 11, Day: 14, Hour: 22, Minute: 14, Second: 20}, time.Minute, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -111,8 +113,8 @@ func TestSetExpiryForms(t *testing.T) {
 // get_expiry_age for the values Django apps store, read at fixedNow.
 func TestExpiryAgeReads(t *testing.T) {
 	at := func(s string) djangosession.Config { return djangosession.Config{DjangoVersion: s} }
-	utc := djangosession.TimeZone{}
-	ist := djangosession.TimeZone{Offset: 5*time.Hour + 30*time.Minute}
+	utc := py.TimeZone{}
+	ist := py.TimeZone{Offset: 5*time.Hour + 30*time.Minute}
 	tests := []struct {
 		name    string
 		cfg     djangosession.Config
@@ -142,9 +144,9 @@ func TestExpiryAgeReads(t *testing.T) {
 		{"ISO string in 3.2", at("3.2"), "2023-11-15T22:13:20+00:00", 0, djangosession.ErrCorrupt},
 		{"3.2 pytz datetime in 3.2", at("3.2"), pytzUTC(2023, 11, 15, 22, 13, 20, 0), 86400 * time.Second, nil},
 		{"3.2 pytz datetime read by 6.1", at("6.1"), pytzUTC(2023, 11, 15, 22, 13, 20, 0), 86400 * time.Second, nil},
-		{"timezone.utc datetime", at("5.2"), djangosession.DateTime{Year: 2023, Month: 11, Day: 14, Hour: 22, Minute: 14, Second: 20, TZ: utc}, time.Minute, nil},
-		{"+05:30 datetime", at("5.2"), djangosession.DateTime{Year: 2023, Month: 11, Day: 15, Hour: 3, Minute: 44, Second: 20, TZ: ist}, time.Minute, nil},
-		{"naive datetime with USE_TZ", at("5.2"), djangosession.DateTime{Year: 2023, Month: 11, Day: 15}, 0, djangosession.ErrCorrupt},
+		{"timezone.utc datetime", at("5.2"), py.DateTime{Year: 2023, Month: 11, Day: 14, Hour: 22, Minute: 14, Second: 20, TZ: utc}, time.Minute, nil},
+		{"+05:30 datetime", at("5.2"), py.DateTime{Year: 2023, Month: 11, Day: 15, Hour: 3, Minute: 44, Second: 20, TZ: ist}, time.Minute, nil},
+		{"naive datetime with USE_TZ", at("5.2"), py.DateTime{Year: 2023, Month: 11, Day: 15}, 0, djangosession.ErrCorrupt},
 		{"list", at("6.1"), []any{int64(1)}, 0, djangosession.ErrCorrupt},
 		{"far future saturates", at("6.1"), "9999-12-31T23:59:59+00:00", time.Duration(1<<63 - 1).Truncate(time.Second), nil},
 	}

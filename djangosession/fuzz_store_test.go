@@ -8,6 +8,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/djangobridge/bridge/pickle"
+	"github.com/djangobridge/bridge/signing"
+
 	"github.com/djangobridge/bridge/djangosession"
 	"github.com/djangobridge/bridge/djangosession/djangosessiontest"
 )
@@ -44,7 +47,7 @@ func FuzzStoreLoad(f *testing.F) {
 	f.Fuzz(func(t *testing.T, value []byte) {
 		ctx := context.Background()
 		cache := djangosessiontest.NewCache()
-		st, err := djangosession.NewStore(cache, djangosession.Config{Codec: &djangosession.PickleCodec{MaxSize: 1 << 20}})
+		st, err := djangosession.NewStore(cache, djangosession.Config{Codec: &pickle.Codec{MaxSize: 1 << 20}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -53,7 +56,7 @@ func FuzzStoreLoad(f *testing.F) {
 		}
 		s, err := st.Load(ctx, key)
 		if err != nil {
-			var fg *djangosession.ForbiddenGlobalError
+			var fg *pickle.ForbiddenGlobalError
 			if !errors.As(err, &fg) {
 				t.Fatalf("Load: %v; want a session, a miss, or a refused global", err)
 			}
@@ -87,7 +90,7 @@ func FuzzDecodeSignedCookie(f *testing.F) {
 	f.Fuzz(func(t *testing.T, cookie string) {
 		d, err := djangosession.DecodeSignedCookieSession(cookie, opts)
 		if err != nil {
-			if !errors.Is(err, djangosession.ErrBadSignature) && !errors.Is(err, djangosession.ErrCorrupt) {
+			if !errors.Is(err, signing.ErrBadSignature) && !errors.Is(err, djangosession.ErrCorrupt) {
 				t.Fatalf("error %v is neither ErrBadSignature nor ErrCorrupt", err)
 			}
 			return

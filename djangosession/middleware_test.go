@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/djangobridge/bridge/py"
+
 	"github.com/djangobridge/bridge/djangosession"
 	"github.com/djangobridge/bridge/djangosession/djangosessiontest"
 )
@@ -98,7 +100,7 @@ func TestMiddlewareNewSession(t *testing.T) {
 
 func TestMiddlewareReadOnly(t *testing.T) {
 	e := newMW(t, djangosession.Config{})
-	seed(t, e.st, e.cache, key1, djangosession.DictOf("a", int64(1)))
+	seed(t, e.st, e.cache, key1, py.DictOf("a", int64(1)))
 	var got int64
 	rec := e.do(t, "sessionid="+key1, func(w http.ResponseWriter, r *http.Request) {
 		got, _ = mustSession(t, r).Int("a")
@@ -120,7 +122,7 @@ func TestMiddlewareReadOnly(t *testing.T) {
 // A handler that never asks for the session costs no cache call and changes no header.
 func TestMiddlewareLazy(t *testing.T) {
 	e := newMW(t, djangosession.Config{})
-	seed(t, e.st, e.cache, key1, djangosession.DictOf("a", int64(1)))
+	seed(t, e.st, e.cache, key1, py.DictOf("a", int64(1)))
 	rec := e.do(t, "sessionid="+key1, func(w http.ResponseWriter, r *http.Request) {})
 	if e.cache.Calls("get") != 0 {
 		t.Errorf("%d gets", e.cache.Calls("get"))
@@ -132,7 +134,7 @@ func TestMiddlewareLazy(t *testing.T) {
 
 func TestMiddlewareExistingModified(t *testing.T) {
 	e := newMW(t, djangosession.Config{})
-	seed(t, e.st, e.cache, key1, djangosession.DictOf("a", int64(1)))
+	seed(t, e.st, e.cache, key1, py.DictOf("a", int64(1)))
 	rec := e.do(t, "other=1; sessionid="+key1, func(w http.ResponseWriter, r *http.Request) {
 		mustSession(t, r).Set("a", int64(2))
 	})
@@ -171,7 +173,7 @@ func TestMiddlewareEmptyAndBadCookies(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			e := newMW(t, djangosession.Config{})
 			if tt.seed {
-				seed(t, e.st, e.cache, key1, djangosession.DictOf("a", int64(1)))
+				seed(t, e.st, e.cache, key1, py.DictOf("a", int64(1)))
 			}
 			rec := e.do(t, tt.cookie, func(w http.ResponseWriter, r *http.Request) {
 				if tt.h != nil {
@@ -227,7 +229,7 @@ func TestMiddlewareCacheOutage(t *testing.T) {
 	for _, op := range []string{"get", "set", "add", "has"} {
 		t.Run(op, func(t *testing.T) {
 			e := newMW(t, djangosession.Config{})
-			seed(t, e.st, e.cache, key1, djangosession.DictOf("_auth_user_id", "1"))
+			seed(t, e.st, e.cache, key1, py.DictOf("_auth_user_id", "1"))
 			var hookErr error
 			e.m.ErrorFunc = func(w http.ResponseWriter, r *http.Request, err error) {
 				hookErr = err
@@ -277,7 +279,7 @@ func TestMiddlewareCacheOutage(t *testing.T) {
 // Django's SessionInterrupted: the session was deleted (logout elsewhere) during the request.
 func TestMiddlewareSessionInterrupted(t *testing.T) {
 	e := newMW(t, djangosession.Config{})
-	seed(t, e.st, e.cache, key1, djangosession.DictOf("a", int64(1)))
+	seed(t, e.st, e.cache, key1, py.DictOf("a", int64(1)))
 	rec := e.do(t, "sessionid="+key1, func(w http.ResponseWriter, r *http.Request) {
 		mustSession(t, r).Set("a", int64(2))
 		_ = e.st.Delete(r.Context(), key1) // a concurrent logout
@@ -328,7 +330,7 @@ func TestMiddlewareSaveEveryRequest(t *testing.T) {
 		t.Run(tt.version, func(t *testing.T) {
 			e := newMW(t, djangosession.Config{DjangoVersion: tt.version})
 			e.m.SessionSaveEveryRequest = true
-			seed(t, e.st, e.cache, key1, djangosession.DictOf("a", int64(1)))
+			seed(t, e.st, e.cache, key1, py.DictOf("a", int64(1)))
 			rec := e.do(t, "sessionid="+key1, func(w http.ResponseWriter, r *http.Request) {})
 			if sc := rec.Header().Get("Set-Cookie"); sc != wantSetDefault {
 				t.Errorf("Set-Cookie %q", sc)
@@ -474,7 +476,7 @@ func TestMiddlewareCookieParsing(t *testing.T) {
 		" a=1 ;sessionid = " + key1 + " ; b",
 	} {
 		e := newMW(t, djangosession.Config{})
-		seed(t, e.st, e.cache, key1, djangosession.DictOf("a", int64(7)))
+		seed(t, e.st, e.cache, key1, py.DictOf("a", int64(7)))
 		var got int64
 		e.do(t, cookie, func(w http.ResponseWriter, r *http.Request) { got, _ = mustSession(t, r).Int("a") })
 		if got != 7 {

@@ -8,6 +8,8 @@ import (
 	"iter"
 	"math/big"
 	"time"
+
+	"github.com/djangobridge/bridge/py"
 )
 
 // Session is one session: Django's request.session for the cache engine. Get it from
@@ -28,13 +30,13 @@ import (
 // [Config].CompareAndSetSave.
 type Session struct {
 	store    *Store
-	key      string // "" is Django's None
-	data     *Dict  // Django's _session_cache, valid when loaded
-	loaded   bool   // whether _session_cache exists
-	fetched  *Dict  // what Load read, applied on first use
-	miss     bool   // Load found no session: drop the key on first use
-	missErr  error  // why Load found no session (see LoadError)
-	base     []byte // CompareAndSetSave: the stored value this Session read or last wrote
+	key      string   // "" is Django's None
+	data     *py.Dict // Django's _session_cache, valid when loaded
+	loaded   bool     // whether _session_cache exists
+	fetched  *py.Dict // what Load read, applied on first use
+	miss     bool     // Load found no session: drop the key on first use
+	missErr  error    // why Load found no session (see LoadError)
+	base     []byte   // CompareAndSetSave: the stored value this Session read or last wrote
 	accessed bool
 	modified bool
 }
@@ -42,7 +44,7 @@ type Session struct {
 var errNoStore = errors.New("djangosession: Session not made by a Store")
 
 // session is Django's _get_session(): the dict, loaded on first use.
-func (s *Session) session() *Dict {
+func (s *Session) session() *py.Dict {
 	s.accessed = true
 	if !s.loaded {
 		s.apply()
@@ -56,14 +58,14 @@ func (s *Session) apply() {
 	s.loaded = true
 	switch {
 	case s.key == "":
-		s.data = NewDict(0)
+		s.data = py.NewDict(0)
 	case s.miss:
 		s.key = ""
-		s.data = NewDict(0)
+		s.data = py.NewDict(0)
 	case s.fetched != nil:
 		s.data = s.fetched
 	default:
-		s.data = NewDict(0)
+		s.data = py.NewDict(0)
 	}
 	s.fetched, s.miss = nil, false
 }
@@ -71,11 +73,20 @@ func (s *Session) apply() {
 // LoadError reports why [Store.Load] found no session under the requested key, where Django
 // would silently start an empty one: an error matching ErrNotFound (no such key), ErrCorrupt (the
 // stored value is not a pickled session dict: the wrapped error says what it is, e.g. a
-// *[PickleError] with its offset) or ErrInvalidKey (the key is not a session key, as an empty or
+// *[pickle.Error] with its offset) or ErrInvalidKey (the key is not a session key, as an empty or
 // short cookie value, or the backend refused it). It is nil when Load found the session, and for
 // a Session made by [Store.New]. The Session itself behaves as Django's regardless; LoadError is for logging and
 // debugging ("why was this user logged out?").
 func (s *Session) LoadError() error { return s.missErr }
+
+// DjangoVersion returns the Django version of the Store the session came from ([Config].DjangoVersion):
+// what decides how the contrib apps write their values into it.
+func (s *Session) DjangoVersion() string {
+	if s.store == nil {
+		return DjangoVersions[len(DjangoVersions)-1]
+	}
+	return s.store.cfg.DjangoVersion
+}
 
 // Key returns the session key, "" when there is none. After Load of a missing session it is the
 // requested key until the data is first used, as in Django.
@@ -127,7 +138,7 @@ func (s *Session) All() iter.Seq2[any, any] { return s.session().All() }
 
 // Data returns the session dict itself. Changing it does not set the modified flag: call
 // MarkModified.
-func (s *Session) Data() *Dict { return s.session() }
+func (s *Session) Data() *py.Dict { return s.session() }
 
 // Set stores value under key (session[key] = value).
 func (s *Session) Set(key string, value any) {
@@ -171,7 +182,7 @@ func (s *Session) SetDefault(key string, value any) any {
 
 // Update copies every item of d into the session (session.update(d)), marking it modified.
 // It fails, changing nothing, if d holds a key the session dict cannot hold.
-func (s *Session) Update(d *Dict) error {
+func (s *Session) Update(d *py.Dict) error {
 	dst := s.session()
 	tmp := dst.Clone()
 	for k, v := range d.All() {
@@ -186,7 +197,7 @@ func (s *Session) Update(d *Dict) error {
 
 // Clear empties the session without loading it (session.clear()); the key is kept.
 func (s *Session) Clear() {
-	s.data = NewDict(0)
+	s.data = py.NewDict(0)
 	s.loaded = true
 	s.fetched, s.miss = nil, false
 	s.accessed = true
@@ -404,7 +415,7 @@ func (s *Session) Create(ctx context.Context) error {
 	}
 	if !s.loaded {
 		// Django: save(must_create=True) uses _get_session(no_load=True).
-		s.data, s.loaded = NewDict(0), true
+		s.data, s.loaded = py.NewDict(0), true
 		s.fetched, s.miss = nil, false
 	}
 	// The value does not depend on the key: encode it once (Django re-pickles on every try).

@@ -6,6 +6,8 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/djangobridge/bridge/py"
+
 	"github.com/djangobridge/bridge/djangosession"
 )
 
@@ -49,8 +51,8 @@ func TestSessionFlags(t *testing.T) {
 		{"Pop missing", func(s sess) any { _, ok := s.Pop("zz"); return ok }, false, true, false, 2, true, true},
 		{"SetDefault existing", func(s sess) any { return s.SetDefault("a", int64(9)) }, int64(1), true, false, 2, true, true},
 		{"SetDefault new", func(s sess) any { return s.SetDefault("c", int64(9)) }, int64(9), true, true, 3, true, true},
-		{"Update", func(s sess) any { return s.Update(djangosession.DictOf("b", "y", "c", int64(3))) }, nil, true, true, 3, true, true},
-		{"Update empty", func(s sess) any { return s.Update(djangosession.NewDict(0)) }, nil, true, true, 2, true, true},
+		{"Update", func(s sess) any { return s.Update(py.DictOf("b", "y", "c", int64(3))) }, nil, true, true, 3, true, true},
+		{"Update empty", func(s sess) any { return s.Update(py.NewDict(0)) }, nil, true, true, 2, true, true},
 		{"Clear", func(s sess) any { s.Clear(); return nil }, nil, true, true, 0, false, true},
 		{"Data", func(s sess) any { return s.Data().Len() }, 2, true, false, 2, true, true},
 		{"MarkModified", func(s sess) any { s.MarkModified(); return nil }, nil, false, true, -1, true, true},
@@ -64,7 +66,7 @@ func TestSessionFlags(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			st, cache, _ := newTestStore(t, djangosession.Config{})
-			seed(t, st, cache, key1, djangosession.DictOf("a", int64(1), "b", "x"))
+			seed(t, st, cache, key1, py.DictOf("a", int64(1), "b", "x"))
 			s, err := st.Load(context.Background(), key1)
 			if err != nil {
 				t.Fatal(err)
@@ -95,7 +97,7 @@ func TestSessionUpdateKeepsOrder(t *testing.T) {
 	st, _, _ := newTestStore(t, djangosession.Config{})
 	s := st.New()
 	s.Set("a", int64(1))
-	if err := s.Update(djangosession.DictOf("b", int64(2), "a", int64(3))); err != nil {
+	if err := s.Update(py.DictOf("b", int64(2), "a", int64(3))); err != nil {
 		t.Fatal(err)
 	}
 	if got := s.Keys(); !slices.Equal(got, []any{"a", "b"}) {
@@ -111,7 +113,7 @@ func TestSessionUpdateKeepsOrder(t *testing.T) {
 func TestIsEmpty(t *testing.T) {
 	ctx := context.Background()
 	st, cache, _ := newTestStore(t, djangosession.Config{})
-	seed(t, st, cache, key1, djangosession.DictOf())
+	seed(t, st, cache, key1, py.DictOf())
 
 	s := st.New()
 	if !s.IsEmpty() {

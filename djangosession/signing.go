@@ -1,1128 +1,301 @@
 package djangosession
 
 import (
+	"bytes"
 	"crypto/hmac"
-	"crypto/md5"
-	"crypto/sha1"
-	"crypto/sha256"
-	"crypto/sha3"
-	"crypto/sha512"
-	"encoding"
 	"encoding/base64"
-	"encoding/binary"
+	"encoding/hex"
 	"errors"
 	"fmt"
-	"hash"
-	"hash/maphash"
-	"math"
-	"math/big"
-	"slices"
-	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
-	"unsafe"
+
+	"github.com/djangobridge/bridge/pickle"
+	"github.com/djangobridge/bridge/py"
+	"github.com/djangobridge/bridge/signing"
 )
 
-// This file ports django.core.signing and django.utils.crypto.salted_hmac: the salted HMAC, the
-// base62 timestamps, URL-safe base64 without padding, Signer, TimestampSigner, and the
-// sign_object/unsign_object framing that dumps/loads and the session formats build on.
+// This file holds the session formats built on signing: the session_data string of the db,
+// cached_db (its database row) and file backends (SessionBase.encode/decode), Django 3.2's
+// pre-3.1 legacy format, and the cookie value of the signed_cookies backend.
 
-// Django's defaults.
+// Salts of the session formats.
 const (
-	// DefaultAlgorithm is the Signer algorithm of Django 4.0+ ("sha256"); Django 3.2 takes
-	// DEFAULT_HASHING_ALGORITHM, whose default is also "sha256".
-	DefaultAlgorithm = "sha256"
-	// DefaultSep is Signer's default separator.
-	DefaultSep = ":"
-	// DefaultSignerSalt is Signer's default salt: its module and class name.
-	DefaultSignerSalt = "django.core.signing.Signer"
-	// DefaultTimestampSignerSalt is TimestampSigner's default salt.
-	DefaultTimestampSignerSalt = "django.core.signing.TimestampSigner"
-	// DefaultDumpsSalt is the default salt of signing.dumps and signing.loads.
-	DefaultDumpsSalt = "django.core.signing"
-	// DefaultMaxDecompressedSize caps what a compressed signed payload may inflate to (16 MiB).
-	// Django has no such cap; the payload is only inflated after its signature has been
-	// verified, so the cap guards against a key holder, not against the public.
-	DefaultMaxDecompressedSize = 16 << 20
+	// SessionKeySalt is SessionBase.key_salt for every built-in backend:
+	// "django.contrib.sessions." + "SessionStore".
+	SessionKeySalt = "django.contrib.sessions.SessionStore"
+	// LegacySessionKeySalt is the salt of the pre-3.1 format (no dot before the class name).
+	LegacySessionKeySalt = "django.contrib.sessionsSessionStore"
+	// SignedCookieSalt is the salt of the signed_cookies backend.
+	SignedCookieSalt = "django.contrib.sessions.backends.signed_cookies"
+	// DefaultSessionCookieAge is SESSION_COOKIE_AGE's default, two weeks.
+	DefaultSessionCookieAge = 1209600 * time.Second
 )
 
-// InvalidAlgorithmError reports an HMAC algorithm name that is not supported. Django accepts
-// any attribute of Python's hashlib (getattr(hashlib, algorithm)) and raises InvalidAlgorithm
-// for the rest. This package supports md5, sha1, sha224, sha256, sha384, sha512 and
-// sha3_224/256/384/512. Python's blake2b and blake2s have no standard-library Go counterpart
-// and are reported here with Django set; shake_128/shake_256 fail in Django too (TypeError).
-type InvalidAlgorithmError struct {
-	Algorithm string
-	// Django reports whether Django itself would accept the name (blake2b, blake2s).
-	Django bool
+// PickleSerializer is Django's PickleSerializer for sessions
+// (django.contrib.sessions.serializers.PickleSerializer, deprecated in 4.1, removed in 5.0):
+// pickle.dumps(obj, pickle.HIGHEST_PROTOCOL) and pickle.loads, through a pickle.Codec, whose
+// allow-list of globals applies. A nil Codec means the zero pickle.Codec (protocol 5, default
+// allow-list), which is what Django writes on Python 3.8+.
+type PickleSerializer struct {
+	Codec *pickle.Codec
+}
+
+var _ signing.Serializer = PickleSerializer{}
+
+// Dumps implements Serializer.
+func (p PickleSerializer) Dumps(v any) ([]byte, error) {
+	c := p.Codec
+	if c == nil {
+		c = &pickle.Codec{}
+	}
+	return c.Encode(v)
+}
+
+// Loads implements Serializer.
+func (p PickleSerializer) Loads(data []byte) (any, error) {
+	c := p.Codec
+	if c == nil {
+		c = &pickle.Codec{}
+	}
+	return c.Decode(data)
+}
+
+// NotDictError reports session data that verified and decoded to something other than a dict.
+// Django would hand such a value to the session machinery, which fails later; here it wraps
+// ErrCorrupt.
+type NotDictError struct {
+	Type string
 }
 
 // Error implements error.
-func (e *InvalidAlgorithmError) Error() string {
-	if e.Django {
-		return fmt.Sprintf("djangosession: HMAC algorithm %q is accepted by Django but not supported here", e.Algorithm)
-	}
-	return fmt.Sprintf("djangosession: %q is not an algorithm accepted by hashlib", e.Algorithm)
-}
-
-// InvalidSeparatorError reports a Signer separator that Django refuses: one made only of
-// characters of the signature or base64 alphabets (Django's regex ^[A-z0-9-_=]*$, which also
-// covers "[", "\\", "]", "^", "`" and the empty string).
-type InvalidSeparatorError struct {
-	Sep string
-}
-
-// Error implements error.
-func (e *InvalidSeparatorError) Error() string {
-	return fmt.Sprintf("djangosession: unsafe Signer separator %q: it may not consist only of A-z, 0-9, -, _ or =", e.Sep)
-}
-
-// ErrEmptyKey is returned when a Signer or an options struct has no secret key. Django falls
-// back to settings.SECRET_KEY and refuses an empty one (ImproperlyConfigured).
-var ErrEmptyKey = errors.New("djangosession: empty secret key")
-
-// SignatureExpiredError gives the detail of an expired signature. It unwraps to
-// ErrSignatureExpired, which in turn matches ErrBadSignature.
-type SignatureExpiredError struct {
-	Age    time.Duration // time.Now() - timestamp
-	MaxAge time.Duration
-}
-
-// Error implements error.
-func (e *SignatureExpiredError) Error() string {
-	return fmt.Sprintf("%v: signature age %v > %v", ErrSignatureExpired, e.Age, e.MaxAge)
-}
-
-// Unwrap returns ErrSignatureExpired.
-func (e *SignatureExpiredError) Unwrap() error { return ErrSignatureExpired }
-
-// hashAlg is a hashlib algorithm this package supports.
-type hashAlg struct {
-	name string
-	new  func() hash.Hash
-	pool sync.Pool // of hash.Hash, reused by saltedHMAC
-}
-
-// hashes maps the hashlib names this package supports to their constructors.
-var hashes = func() map[string]*hashAlg {
-	m := map[string]*hashAlg{}
-	for name, f := range map[string]func() hash.Hash{
-		"md5":      md5.New,
-		"sha1":     sha1.New,
-		"sha224":   sha256.New224,
-		"sha256":   sha256.New,
-		"sha384":   sha512.New384,
-		"sha512":   sha512.New,
-		"sha3_224": func() hash.Hash { return sha3.New224() },
-		"sha3_256": func() hash.Hash { return sha3.New256() },
-		"sha3_384": func() hash.Hash { return sha3.New384() },
-		"sha3_512": func() hash.Hash { return sha3.New512() },
-	} {
-		m[name] = &hashAlg{name: name, new: f}
-	}
-	return m
-}()
-
-var (
-	algSHA1   = hashes["sha1"]
-	algSHA256 = hashes["sha256"]
-)
-
-func hashFor(algorithm string) (*hashAlg, error) {
-	if h, ok := hashes[algorithm]; ok {
-		return h, nil
-	}
-	return nil, &InvalidAlgorithmError{Algorithm: algorithm, Django: algorithm == "blake2b" || algorithm == "blake2s"}
-}
-
-// SaltedHMAC returns the digest of django.utils.crypto.salted_hmac(keySalt, value, secret,
-// algorithm=algorithm): an HMAC of value whose key is H(keySalt + secret), the digest itself,
-// not keySalt + secret. Hex-encode it for Django's hexdigest().
-func SaltedHMAC(keySalt, value, secret, algorithm string) ([]byte, error) {
-	h, err := hashFor(algorithm)
-	if err != nil {
-		return nil, err
-	}
-	return saltedHMAC(h, keySalt, value, secret), nil
-}
-
-func saltedHMAC(alg *hashAlg, keySalt, value, secret string) []byte {
-	return appendSaltedHMAC(nil, alg, keySalt, value, secret)
-}
-
-// hmacStates are the hash states of an HMAC key after its inner and outer pad blocks, as
-// MarshalBinary returns them: restoring one saves deriving the key and hashing the pad again.
-type hmacStates struct {
-	inner, outer []byte
-}
-
-// hmacCacheKey identifies (algorithm, key salt, secret) by two independent 64-bit maphash
-// sums with process-random seeds, so that the cache does not hold secrets in plain text.
-type hmacCacheKey [2]uint64
-
-var (
-	hmacSeeds    = [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()}
-	hmacCache    sync.Map // hmacCacheKey -> *hmacStates
-	hmacCacheLen atomic.Int32
-)
-
-// hmacCacheMax bounds the cache: applications use a handful of (salt, key) pairs; past the
-// bound, new pairs are computed without being cached.
-const hmacCacheMax = 256
-
-func hmacKeyOf(alg *hashAlg, keySalt, secret string) hmacCacheKey {
-	var k hmacCacheKey
-	for i := range k {
-		var h maphash.Hash
-		h.SetSeed(hmacSeeds[i])
-		h.WriteString(alg.name)
-		h.WriteByte(0)
-		var n [8]byte
-		binary.LittleEndian.PutUint64(n[:], uint64(len(keySalt)))
-		h.Write(n[:])
-		h.WriteString(keySalt)
-		h.WriteString(secret)
-		k[i] = h.Sum64()
-	}
-	return k
-}
-
-// hmacStatesFor returns the cached pad states for (alg, keySalt, secret), computing them on
-// first use; nil if the hash cannot save its state.
-func hmacStatesFor(alg *hashAlg, keySalt, secret string) *hmacStates {
-	key := hmacKeyOf(alg, keySalt, secret)
-	if v, ok := hmacCache.Load(key); ok {
-		return v.(*hmacStates)
-	}
-	h := alg.new()
-	h.Write([]byte(keySalt))
-	h.Write([]byte(secret))
-	k := h.Sum(nil) // Django: key = H(key_salt + secret).digest()
-	bs := h.BlockSize()
-	if len(k) > bs {
-		h.Reset()
-		h.Write(k)
-		k = h.Sum(nil)
-	}
-	pad := make([]byte, bs)
-	state := func(x byte) []byte {
-		for i := range pad {
-			pad[i] = x
-		}
-		for i, c := range k {
-			pad[i] ^= c
-		}
-		h.Reset()
-		h.Write(pad)
-		m, ok := h.(encoding.BinaryMarshaler)
-		if _, canRestore := h.(encoding.BinaryUnmarshaler); !ok || !canRestore {
-			return nil
-		}
-		b, err := m.MarshalBinary()
-		if err != nil {
-			return nil
-		}
-		return b
-	}
-	st := &hmacStates{inner: state(0x36), outer: state(0x5c)}
-	if st.inner == nil || st.outer == nil {
-		return nil
-	}
-	if hmacCacheLen.Load() < hmacCacheMax {
-		if _, loaded := hmacCache.LoadOrStore(key, st); !loaded {
-			hmacCacheLen.Add(1)
-		}
-	}
-	return st
-}
-
-// hmacWorker is a hash with room to copy string input through and to hold a digest, kept in
-// hashAlg.pool. Digests go through its own buffers, never through the caller's: a buffer
-// handed to the hash.Hash interface escapes to the heap.
-type hmacWorker struct {
-	h       hash.Hash
-	u       encoding.BinaryUnmarshaler
-	sum     [64]byte
-	scratch [512]byte
-}
-
-func (w *hmacWorker) writeString(s string) {
-	for len(s) > 0 {
-		n := copy(w.scratch[:], s)
-		w.h.Write(w.scratch[:n])
-		s = s[n:]
-	}
-}
-
-// appendSaltedHMAC appends the salted HMAC digest of value to dst.
-func appendSaltedHMAC(dst []byte, alg *hashAlg, keySalt, value, secret string) []byte {
-	return appendSaltedHMAC2(dst, alg, keySalt, secret, nil, value)
-}
-
-// appendSaltedHMAC2 appends the salted HMAC digest of the message b followed by s to dst. It
-// is crypto/hmac's HMAC with the pad states restored from hmacStatesFor and the hash taken
-// from a pool.
-func appendSaltedHMAC2(dst []byte, alg *hashAlg, keySalt, secret string, b []byte, s string) []byte {
-	if st := hmacStatesFor(alg, keySalt, secret); st != nil {
-		w, _ := alg.pool.Get().(*hmacWorker)
-		if w == nil {
-			h := alg.new()
-			w = &hmacWorker{h: h, u: h.(encoding.BinaryUnmarshaler)} // checked by hmacStatesFor
-		}
-		defer alg.pool.Put(w)
-		if w.u.UnmarshalBinary(st.inner) == nil {
-			w.h.Write(b)
-			w.writeString(s)
-			inner := w.h.Sum(w.sum[:0])
-			if w.u.UnmarshalBinary(st.outer) == nil {
-				w.h.Write(inner)
-				return append(dst, w.h.Sum(w.sum[:0])...)
-			}
-		}
-	}
-	kh := alg.new()
-	kh.Write([]byte(keySalt))
-	kh.Write([]byte(secret))
-	m := hmac.New(alg.new, kh.Sum(nil))
-	m.Write(b)
-	m.Write([]byte(s))
-	return append(dst, m.Sum(nil)...)
-}
-
-// B64Encode is Django's signing.b64_encode: URL-safe base64 with the "=" padding stripped.
-func B64Encode(b []byte) string {
-	return base64.RawURLEncoding.EncodeToString(b)
-}
-
-// B64Decode is Django's signing.b64_decode: it re-pads s and decodes it as Python's
-// base64.urlsafe_b64decode does, which is lenient: characters outside the base64 alphabets
-// ("+" and "/" are accepted as well as "-" and "_") are skipped, the unused low bits of the
-// last character are ignored, and decoding stops at a complete padding sequence. It fails
-// (wrapping ErrCorrupt) exactly where Python raises binascii.Error.
-func B64Decode(s string) ([]byte, error) {
-	return appendB64Decode(nil, s)
-}
-
-// appendB64Decode is B64Decode appending to dst.
-func appendB64Decode(dst []byte, s string) ([]byte, error) {
-	if len(s)%4 != 1 {
-		// Go's decoder accepts the URL-safe alphabet without padding and skips "\r" and
-		// "\n". When it succeeds and fills the n bytes that len(s) characters make, it
-		// skipped nothing (with len(s)%4 != 1, one character fewer always makes fewer
-		// bytes): s was URL-safe characters only, for which Go's decoder, lenient about the
-		// unused low bits like Python's, gives the same bytes. Anything else goes the
-		// Python way below. Decode only reads s.
-		n := base64.RawURLEncoding.DecodedLen(len(s))
-		dst = slices.Grow(dst, n)
-		src := unsafe.Slice(unsafe.StringData(s), len(s))
-		if m, err := base64.RawURLEncoding.Decode(dst[len(dst):len(dst)+n], src); err == nil && m == n {
-			return dst[:len(dst)+m], nil
-		}
-	}
-	pad := (4 - len(s)%4) % 4
-	b := make([]byte, 0, len(s)+pad)
-	b = append(b, s...)
-	for range pad {
-		b = append(b, '=')
-	}
-	out, err := pyB64DecodeAlphabet(b, true)
-	if err != nil {
-		return nil, err
-	}
-	return append(dst, out...), nil
-}
-
-// b64Error is a base64 decoding failure (Python's binascii.Error).
-type b64Error struct{ msg string }
-
-func (e *b64Error) Error() string { return "djangosession: base64: " + e.msg }
-func (e *b64Error) Unwrap() error { return ErrCorrupt }
-
-// pyB64DecodeAlphabet is CPython's binascii.a2b_base64 in its default, non-strict mode, as
-// base64.b64decode (urlsafe false) or base64.urlsafe_b64decode (urlsafe true, which
-// translates "-" and "_" to "+" and "/" first, so both alphabets are accepted) call it.
-func pyB64DecodeAlphabet(in []byte, urlsafe bool) ([]byte, error) {
-	out := make([]byte, 0, len(in)/4*3+3)
-	quad := 0
-	pads := 0
-	var left byte
-	for _, c := range in {
-		if c == '=' {
-			if quad >= 2 {
-				pads++
-				if quad+pads >= 4 {
-					return out, nil
-				}
-			}
-			continue
-		}
-		ch := b64Table[c]
-		if ch == 0xff || !urlsafe && (c == '-' || c == '_') {
-			continue
-		}
-		switch quad {
-		case 0:
-			quad = 1
-			left = ch
-		case 1:
-			quad = 2
-			out = append(out, left<<2|ch>>4)
-			left = ch & 0x0f
-		case 2:
-			quad = 3
-			out = append(out, left<<4|ch>>2)
-			left = ch & 0x03
-		case 3:
-			quad = 0
-			out = append(out, left<<6|ch)
-			left = 0
-		}
-	}
-	switch quad {
-	case 0:
-		return out, nil
-	case 1:
-		return nil, &b64Error{msg: "invalid base64-encoded string: number of data characters cannot be 1 more than a multiple of 4"}
-	default:
-		return nil, &b64Error{msg: "incorrect padding"}
-	}
-}
-
-// b64Table maps a byte to its base64 value in either alphabet, or 0xff.
-var b64Table = func() (t [256]byte) {
-	for i := range t {
-		if v := b64Value(byte(i)); v >= 0 {
-			t[i] = byte(v)
-		} else {
-			t[i] = 0xff
-		}
-	}
-	return t
-}()
-
-func b64Value(c byte) int {
-	switch {
-	case c >= 'A' && c <= 'Z':
-		return int(c - 'A')
-	case c >= 'a' && c <= 'z':
-		return int(c-'a') + 26
-	case c >= '0' && c <= '9':
-		return int(c-'0') + 52
-	case c == '+' || c == '-':
-		return 62
-	case c == '/' || c == '_':
-		return 63
-	}
-	return -1
-}
-
-const base62Alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-
-// B62Encode is Django's signing.b62_encode (utils.baseconv.base62 in 3.2): most significant
-// digit first, "-" for negatives, "0" for zero.
-func B62Encode(n int64) string {
-	var buf [12]byte
-	return string(appendB62(buf[:0], n))
-}
-
-// appendB62 appends B62Encode(n) to dst.
-func appendB62(dst []byte, n int64) []byte {
-	if n == 0 {
-		return append(dst, '0')
-	}
-	var buf [12]byte
-	i := len(buf)
-	u := uint64(n)
-	if n < 0 {
-		u = uint64(-(n + 1)) + 1 // |n| without overflow for math.MinInt64
-	}
-	for u > 0 {
-		i--
-		buf[i] = base62Alphabet[u%62]
-		u /= 62
-	}
-	if n < 0 {
-		i--
-		buf[i] = '-'
-	}
-	return append(dst, buf[i:]...)
-}
-
-// Base62Error reports a string that Django's b62_decode cannot decode (it raises ValueError or
-// IndexError). It wraps ErrCorrupt.
-type Base62Error struct {
-	Input string // truncated to 16 bytes
-}
-
-// Error implements error.
-func (e *Base62Error) Error() string {
-	return fmt.Sprintf("djangosession: invalid base62 %q", e.Input)
+func (e *NotDictError) Error() string {
+	return "djangosession: session data decodes to " + e.Type + ", not a dict"
 }
 
 // Unwrap returns ErrCorrupt.
-func (e *Base62Error) Unwrap() error { return ErrCorrupt }
+func (e *NotDictError) Unwrap() error { return ErrCorrupt }
 
-func truncate(s string, n int) string {
-	if len(s) > n {
-		return s[:n] + "..."
+func asDict(v any) (*py.Dict, error) {
+	switch d := v.(type) {
+	case *py.Dict:
+		if d == nil {
+			return nil, &NotDictError{Type: "nil *Dict"}
+		}
+		return d, nil
+	case *py.OrderedDict:
+		if d == nil {
+			return nil, &NotDictError{Type: "nil *OrderedDict"}
+		}
+		return &d.Dict, nil
 	}
-	return s
+	return nil, &NotDictError{Type: py.TypeName(v)}
 }
 
-// B62Decode is Django's signing.b62_decode for values that fit an int64. Like Django it
-// accepts leading zeros, "-" alone (0) and "-0"; it rejects the empty string and characters
-// outside the alphabet. Values beyond the int64 range also fail here; see b62DecodeBig.
-func B62Decode(s string) (int64, error) {
-	b, err := b62DecodeBig(s)
-	if err != nil {
-		return 0, err
-	}
-	if !b.IsInt64() {
-		return 0, &Base62Error{Input: truncate(s, 16)}
-	}
-	return b.Int64(), nil
-}
-
-// b62DecodeSmall is b62DecodeBig for values that fit an int64; ok is false when s is valid
-// base62 beyond that range (then b62DecodeBig has the value).
-func b62DecodeSmall(s string) (v int64, ok bool, err error) {
-	if s == "" {
-		return 0, false, &Base62Error{}
-	}
-	d := s
-	neg := d[0] == '-'
-	if neg {
-		d = d[1:]
-	}
-	if len(d) > 10 { // 62^10 < 2^63: ten digits always fit
-		b, err := b62DecodeBig(s)
-		if err != nil {
-			return 0, false, err
-		}
-		if !b.IsInt64() {
-			return 0, false, nil
-		}
-		return b.Int64(), true, nil
-	}
-	for i := 0; i < len(d); i++ {
-		c := b62Value[d[i]]
-		if c < 0 {
-			return 0, false, &Base62Error{Input: truncate(s, 16)}
-		}
-		v = v*62 + int64(c)
-	}
-	if neg {
-		v = -v
-	}
-	return v, true, nil
-}
-
-// b62Value maps a byte to its base62 digit value, or -1.
-var b62Value = func() (t [256]int8) {
-	for i := range t {
-		t[i] = int8(strings.IndexByte(base62Alphabet, byte(i)))
-	}
-	return t
-}()
-
-func b62DecodeBig(s string) (*big.Int, error) {
-	if s == "" {
-		return nil, &Base62Error{}
-	}
-	if s == "0" {
-		return new(big.Int), nil
-	}
-	neg := false
-	d := s
-	if d[0] == '-' {
-		neg = true
-		d = d[1:]
-	}
-	var small uint64
-	var acc *big.Int
-	for i := 0; i < len(d); i++ {
-		v := strings.IndexByte(base62Alphabet, d[i])
-		if v < 0 {
-			return nil, &Base62Error{Input: truncate(s, 16)}
-		}
-		if acc == nil {
-			if small <= (math.MaxUint64-61)/62 {
-				small = small*62 + uint64(v)
-				continue
-			}
-			acc = new(big.Int).SetUint64(small)
-		}
-		acc.Mul(acc, big.NewInt(62))
-		acc.Add(acc, big.NewInt(int64(v)))
-	}
-	if acc == nil {
-		acc = new(big.Int).SetUint64(small)
-	}
-	if neg {
-		acc.Neg(acc)
-	}
-	return acc, nil
-}
-
-// Signer is django.core.signing.Signer. The zero value of each field is Django's default, so
-// Signer{Key: secret} is Django's Signer() with SECRET_KEY = secret. A Signer is a plain value;
-// it is safe for concurrent use as long as its fields are not changed.
-type Signer struct {
-	// Key is the secret (Django: key or SECRET_KEY). It must not be empty.
-	Key string
-	// FallbackKeys are tried, in order, after Key when verifying (Django 4.1+ fallback_keys,
-	// default SECRET_KEY_FALLBACKS). Signing always uses Key.
-	FallbackKeys []string
-	// Salt defaults to "django.core.signing.Signer" (Django treats "" as unset too).
-	Salt string
-	// Sep defaults to ":"; a separator Django refuses gives *InvalidSeparatorError.
-	Sep string
-	// Algorithm defaults to "sha256" (Django 4.0+; 3.2: DEFAULT_HASHING_ALGORITHM).
+// SessionDataOptions configure EncodeSessionData and DecodeSessionData. The zero value is
+// Django 4.0+'s defaults except SecretKey.
+type SessionDataOptions struct {
+	// SecretKey is SECRET_KEY (required). SecretKeyFallbacks is SECRET_KEY_FALLBACKS (4.1+),
+	// tried in order when decoding.
+	SecretKey          string
+	SecretKeyFallbacks []string
+	// Serializer is SESSION_SERIALIZER: nil means JSONSerializer (Django's default);
+	// PickleSerializer for PickleSerializer apps (Django < 5.0).
+	Serializer signing.Serializer
+	// Now is the clock for the timestamp EncodeSessionData writes; nil means time.Now.
+	Now func() time.Time
+	// Algorithm is the signing algorithm: "" means "sha256", the only one Django 4.0+ uses.
+	// For Django 3.2 with DEFAULT_HASHING_ALGORITHM = "sha1", Django writes the legacy format
+	// instead: use EncodeLegacySessionData.
 	Algorithm string
-	// LegacyAlgorithm is an extra algorithm accepted when verifying, tried after Algorithm with
-	// each key. Django 3.2 always also accepts "sha1"; leave it empty for 4.0+.
-	LegacyAlgorithm string
-}
-
-// signer is a Signer with its defaults resolved and validated.
-type signer struct {
-	key       string   // Key: signs, and is tried first
-	fallbacks []string // FallbackKeys, tried after key
-	salt      string
-	keySalt   string // salt + "signer"
-	sep       string
-	hash      *hashAlg
-	legacy    *hashAlg
-}
-
-// keyAt returns the k-th key tried when verifying: 0 is Key, k > 0 is FallbackKeys[k-1].
-func (r *signer) keyAt(k int) string {
-	if k == 0 {
-		return r.key
-	}
-	return r.fallbacks[k-1]
-}
-
-// signerKeySalt returns salt + "signer", without building the string for the salts of this
-// package.
-func signerKeySalt(salt string) string {
-	switch salt {
-	case DefaultDumpsSalt:
-		return DefaultDumpsSalt + "signer"
-	case SessionKeySalt:
-		return SessionKeySalt + "signer"
-	case SignedCookieSalt:
-		return SignedCookieSalt + "signer"
-	case DefaultSignerSalt:
-		return DefaultSignerSalt + "signer"
-	case DefaultTimestampSignerSalt:
-		return DefaultTimestampSignerSalt + "signer"
-	}
-	return salt + "signer"
-}
-
-func (s *Signer) resolve(defaultSalt string) (signer, error) {
-	if s.Key == "" {
-		return signer{}, ErrEmptyKey
-	}
-	r := signer{salt: s.Salt, sep: s.Sep}
-	if r.salt == "" {
-		r.salt = defaultSalt
-	}
-	if r.sep == "" {
-		r.sep = DefaultSep
-	} else if sepUnsafe(r.sep) {
-		return signer{}, &InvalidSeparatorError{Sep: r.sep}
-	}
-	alg := s.Algorithm
-	if alg == "" {
-		alg = DefaultAlgorithm
-	}
-	var err error
-	if r.hash, err = hashFor(alg); err != nil {
-		return signer{}, err
-	}
-	if s.LegacyAlgorithm != "" {
-		if r.legacy, err = hashFor(s.LegacyAlgorithm); err != nil {
-			return signer{}, err
-		}
-	}
-	r.keySalt = signerKeySalt(r.salt)
-	r.key, r.fallbacks = s.Key, s.FallbackKeys
-	return r, nil
-}
-
-// sepUnsafe reports whether Python's re.match(r"^[A-z0-9-_=]*$", sep) matches.
-func sepUnsafe(sep string) bool {
-	for i := 0; i < len(sep); i++ {
-		c := sep[i]
-		if !(c >= 'A' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '=') {
-			return false
-		}
-	}
-	return true
-}
-
-func (r *signer) signature(h *hashAlg, value, key string) string {
-	return B64Encode(saltedHMAC(h, r.keySalt, value, key))
-}
-
-func (r *signer) sign(value string) string {
-	b := append(make([]byte, 0, len(value)+len(r.sep)+86), value...)
-	return string(r.appendSignature(b, len(b)))
-}
-
-// appendSignature appends sep + the signature of b[:n] to b[:n].
-func (r *signer) appendSignature(b []byte, n int) []byte {
-	var sum [64]byte
-	mac := appendSaltedHMAC2(sum[:0], r.hash, r.keySalt, r.key, b[:n], "")
-	dst := append(b[:n], r.sep...)
-	return base64.RawURLEncoding.AppendEncode(dst, mac)
-}
-
-// signatureMatches reports, in constant time, whether sig is the signature of value under
-// alg and key.
-func (r *signer) signatureMatches(alg *hashAlg, value, sig, key string) bool {
-	const maxSig = 86 // B64Encode of a 64-byte digest
-	if len(sig) > maxSig {
-		return false // longer than any signature; the length is public anyway
-	}
-	var buf [64 + 2*maxSig]byte
-	mac := appendSaltedHMAC2(buf[:0:64], alg, r.keySalt, key, nil, value)
-	want := base64.RawURLEncoding.AppendEncode(buf[64:64:64+maxSig], mac)
-	got := append(buf[64+maxSig:64+maxSig:len(buf)], sig...)
-	return hmac.Equal(got, want)
-}
-
-// unsign verifies signed and returns its value and the index of the key that matched.
-func (r *signer) unsign(signed string) (string, int, error) {
-	i := strings.LastIndex(signed, r.sep)
-	if i < 0 {
-		return "", 0, fmt.Errorf("%w: no %q found in value", ErrBadSignature, r.sep)
-	}
-	value, sig := signed[:i], signed[i+len(r.sep):]
-	for k := 0; k <= len(r.fallbacks); k++ {
-		key := r.keyAt(k)
-		if r.signatureMatches(r.hash, value, sig, key) {
-			return value, k, nil
-		}
-		if r.legacy != nil && r.signatureMatches(r.legacy, value, sig, key) {
-			return value, k, nil
-		}
-	}
-	return "", 0, fmt.Errorf("%w: signature does not match", ErrBadSignature)
-}
-
-// Signature returns the signature Django's Signer.signature(value) computes with Key.
-func (s Signer) Signature(value string) (string, error) {
-	r, err := s.resolve(DefaultSignerSalt)
-	if err != nil {
-		return "", err
-	}
-	return r.signature(r.hash, value, r.key), nil
-}
-
-// Sign returns value + Sep + signature, as Signer.sign.
-func (s Signer) Sign(value string) (string, error) {
-	r, err := s.resolve(DefaultSignerSalt)
-	if err != nil {
-		return "", err
-	}
-	return r.sign(value), nil
-}
-
-// Unsign verifies a value made by Sign and returns the value. A missing separator or a
-// signature that matches no key gives an error matching ErrBadSignature.
-func (s Signer) Unsign(signed string) (string, error) {
-	v, _, err := s.UnsignKey(signed)
-	return v, err
-}
-
-// UnsignKey is Unsign that also reports which key matched: 0 for Key, i+1 for FallbackKeys[i].
-// A caller that sees a fallback key can re-sign with the current one.
-func (s Signer) UnsignKey(signed string) (value string, keyIndex int, err error) {
-	r, err := s.resolve(DefaultSignerSalt)
-	if err != nil {
-		return "", 0, err
-	}
-	return r.unsign(signed)
-}
-
-// ObjectOptions are the optional arguments of SignObject and UnsignObject.
-type ObjectOptions struct {
-	// Serializer defaults to JSONSerializer (Django's signing.JSONSerializer).
-	Serializer Serializer
-	// Compress zlib-compresses the serialized data when that saves more than one byte.
-	Compress bool
-	// MaxDecompressedSize caps the inflated size of a compressed payload; 0 means
-	// DefaultMaxDecompressedSize, a negative value means no cap.
-	MaxDecompressedSize int
-}
-
-// SignObject is Signer.sign_object: it serializes v, optionally compresses it, encodes it
-// with B64Encode (a leading "." marks compression) and signs the result.
-func (s Signer) SignObject(v any, opts ObjectOptions) (string, error) {
-	r, err := s.resolve(DefaultSignerSalt)
-	if err != nil {
-		return "", err
-	}
-	return r.signObject(v, opts.Serializer, opts.Compress, false, 0)
-}
-
-// UnsignObject is Signer.unsign_object: it verifies the signature before decoding anything.
-func (s Signer) UnsignObject(signed string, opts ObjectOptions) (any, error) {
-	r, err := s.resolve(DefaultSignerSalt)
-	if err != nil {
-		return nil, err
-	}
-	b, _, err := r.unsign(signed)
-	if err != nil {
-		return nil, err
-	}
-	return decodeObject(b, opts.Serializer, opts.MaxDecompressedSize)
-}
-
-// TimestampSigner is django.core.signing.TimestampSigner: Signer with a base62 timestamp
-// between the value and the signature. Its default Salt is "django.core.signing.TimestampSigner".
-type TimestampSigner struct {
-	Signer
-	// Now returns the current time; nil means time.Now. Only its whole seconds are signed.
-	Now func() time.Time
-}
-
-func (s *TimestampSigner) now() time.Time {
-	if s.Now != nil {
-		return s.Now()
-	}
-	return time.Now()
-}
-
-// Timestamp returns B62Encode of the current Unix time in whole seconds.
-func (s TimestampSigner) Timestamp() string {
-	return B62Encode(s.now().Unix())
-}
-
-// Signature returns the signature of value (without a timestamp) under Key and the
-// TimestampSigner's salt.
-func (s TimestampSigner) Signature(value string) (string, error) {
-	r, err := s.resolve(DefaultTimestampSignerSalt)
-	if err != nil {
-		return "", err
-	}
-	return r.signature(r.hash, value, r.key), nil
-}
-
-// Sign returns value + Sep + timestamp + Sep + signature.
-func (s TimestampSigner) Sign(value string) (string, error) {
-	r, err := s.resolve(DefaultTimestampSignerSalt)
-	if err != nil {
-		return "", err
-	}
-	return r.sign(value + r.sep + s.Timestamp()), nil
-}
-
-// Unsigned is the result of a verified timestamped value.
-type Unsigned struct {
-	Value string
-	// KeyIndex is 0 when Key matched and i+1 when FallbackKeys[i] did.
-	KeyIndex int
-	// Timestamp is the signing time. It is the zero Time when the (signed) timestamp lies
-	// beyond the int64 range, which Django accepts when no max age is given.
-	Timestamp time.Time
-}
-
-// Unsign verifies signed and, when maxAge is not zero, its age; it returns the value. Zero
-// means no age check (Django's max_age=None). An expired signature gives a
-// *SignatureExpiredError, which matches both ErrSignatureExpired and ErrBadSignature.
-func (s TimestampSigner) Unsign(signed string, maxAge time.Duration) (string, error) {
-	u, err := s.UnsignDetail(signed, maxAge)
-	return u.Value, err
-}
-
-// UnsignKey is Unsign that also reports which key matched (see Signer.UnsignKey).
-func (s TimestampSigner) UnsignKey(signed string) (value string, keyIndex int, err error) {
-	u, err := s.UnsignDetail(signed, 0)
-	return u.Value, u.KeyIndex, err
-}
-
-// UnsignDetail is Unsign returning the matched key and the timestamp as well.
-//
-// Like Django it verifies the signature first and then decodes the timestamp, even without a
-// max age: a correctly signed value with no timestamp, or an invalid one, is an error wrapping
-// ErrCorrupt (Django raises ValueError), not ErrBadSignature.
-func (s TimestampSigner) UnsignDetail(signed string, maxAge time.Duration) (Unsigned, error) {
-	r, err := s.resolve(DefaultTimestampSignerSalt)
-	if err != nil {
-		return Unsigned{}, err
-	}
-	return r.unsignTimestamp(signed, maxAge, s.now)
-}
-
-// timestampError is a validly signed value whose timestamp part Django cannot use.
-type timestampError struct{ msg string }
-
-func (e *timestampError) Error() string { return "djangosession: signed value: " + e.msg }
-func (e *timestampError) Unwrap() error { return ErrCorrupt }
-
-func (r *signer) unsignTimestamp(signed string, maxAge time.Duration, now func() time.Time) (Unsigned, error) {
-	result, k, err := r.unsign(signed)
-	if err != nil {
-		return Unsigned{}, err
-	}
-	i := strings.LastIndex(result, r.sep)
-	if i < 0 {
-		return Unsigned{}, &timestampError{msg: "no timestamp"}
-	}
-	value, tsText := result[:i], result[i+len(r.sep):]
-	small, ok, err := b62DecodeSmall(tsText)
-	if err != nil {
-		return Unsigned{}, &timestampError{msg: "invalid timestamp"}
-	}
-	u := Unsigned{Value: value, KeyIndex: k}
-	if ok {
-		u.Timestamp = time.Unix(small, 0)
-	}
-	if maxAge != 0 {
-		// Django: age = time.time() - timestamp, in float seconds; an int too large for a
-		// float raises OverflowError.
-		var tsf float64
-		if ok {
-			tsf = float64(small) // rounds to nearest even, as big.Float's Float64 does
-		} else {
-			ts, _ := b62DecodeBig(tsText)
-			tsf, _ = new(big.Float).SetInt(ts).Float64()
-		}
-		if math.IsInf(tsf, 0) {
-			return Unsigned{}, &timestampError{msg: "timestamp out of range"}
-		}
-		t := now()
-		nowf := float64(t.Unix()) + float64(t.Nanosecond())/1e9
-		age := nowf - tsf
-		if age > maxAge.Seconds() {
-			return Unsigned{}, &SignatureExpiredError{Age: secondsToDuration(age), MaxAge: maxAge}
-		}
-	}
-	return u, nil
-}
-
-func secondsToDuration(s float64) time.Duration {
-	if s >= float64(math.MaxInt64)/1e9 {
-		return time.Duration(math.MaxInt64)
-	}
-	return time.Duration(s * 1e9)
-}
-
-// SignObject is Signer.sign_object with the timestamp: what signing.dumps produces.
-func (s TimestampSigner) SignObject(v any, opts ObjectOptions) (string, error) {
-	r, err := s.resolve(DefaultTimestampSignerSalt)
-	if err != nil {
-		return "", err
-	}
-	return r.signObject(v, opts.Serializer, opts.Compress, true, s.now().Unix())
-}
-
-// UnsignObject verifies, checks the age (maxAge 0 = none) and decodes a SignObject value.
-func (s TimestampSigner) UnsignObject(signed string, maxAge time.Duration, opts ObjectOptions) (any, error) {
-	r, err := s.resolve(DefaultTimestampSignerSalt)
-	if err != nil {
-		return nil, err
-	}
-	u, err := r.unsignTimestamp(signed, maxAge, s.now)
-	if err != nil {
-		return nil, err
-	}
-	return decodeObject(u.Value, opts.Serializer, opts.MaxDecompressedSize)
-}
-
-// scratchPool holds buffers for the intermediate bytes of signObject and decodeObject.
-var scratchPool = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
-
-func getScratch() *[]byte { return scratchPool.Get().(*[]byte) }
-
-func putScratch(bp *[]byte, b []byte) {
-	if cap(b) <= 1<<20 {
-		*bp = b[:0]
-		scratchPool.Put(bp)
-	}
-}
-
-// signObject is sign_object: it serializes v, optionally compresses it, encodes it with
-// B64Encode (a leading "." marks compression), appends sep + B62Encode(ts) when timestamped,
-// and signs the result.
-func (r *signer) signObject(v any, ser Serializer, compress, timestamped bool, ts int64) (string, error) {
-	var data []byte
-	if ser == nil {
-		ser = JSONSerializer{}
-	}
-	if _, ok := ser.(JSONSerializer); ok {
-		e := getJSONEncoder()
-		defer e.release()
-		b, err := e.value(e.buf, v, 0)
-		e.buf = b // kept for reuse by release
-		if err != nil {
-			return "", err
-		}
-		data = b
-	} else {
-		var err error
-		if data, err = ser.Dumps(v); err != nil {
-			return "", err
-		}
-	}
-	payload, dot := data, false
-	if compress {
-		zp := getScratch()
-		c := zlibCompressTo((*zp)[:0], data)
-		defer putScratch(zp, c)
-		if len(c) < len(data)-1 {
-			payload, dot = c, true
-		}
-	}
-	op := getScratch()
-	out := (*op)[:0]
-	out = slices.Grow(out, 1+base64.RawURLEncoding.EncodedLen(len(payload))+2*len(r.sep)+12+86)
-	if dot {
-		out = append(out, '.')
-	}
-	out = base64.RawURLEncoding.AppendEncode(out, payload)
-	if timestamped {
-		out = append(out, r.sep...)
-		out = appendB62(out, ts)
-	}
-	out = r.appendSignature(out, len(out))
-	signed := string(out)
-	putScratch(op, out)
-	return signed, nil
-}
-
-// decodeObject is the framing of unsign_object after verification.
-func decodeObject(b64 string, ser Serializer, maxSize int) (any, error) {
-	if ser == nil {
-		ser = JSONSerializer{}
-	}
-	_, isJSON := ser.(JSONSerializer) // JSONSerializer copies what it keeps: buffers can be reused
-	compressed := strings.HasPrefix(b64, ".")
-	if compressed {
-		b64 = b64[1:]
-	}
-	var bp *[]byte
-	var data []byte
-	var err error
-	if isJSON || compressed {
-		bp = getScratch()
-		data, err = appendB64Decode((*bp)[:0], b64)
-		defer func() { putScratch(bp, data) }()
-	} else {
-		data, err = B64Decode(b64)
-	}
-	if err != nil {
-		return nil, err
-	}
-	if compressed {
-		if maxSize == 0 {
-			maxSize = DefaultMaxDecompressedSize
-		}
-		var out []byte
-		if isJSON {
-			ip := getScratch()
-			out, err = zlibDecompressTo((*ip)[:0], data, maxSize)
-			defer func() { putScratch(ip, out) }()
-		} else {
-			out, err = zlibDecompress(data, maxSize)
-		}
-		if err != nil {
-			return nil, err
-		}
-		return ser.Loads(out)
-	}
-	return ser.Loads(data)
-}
-
-// DumpsOptions are the arguments of Dumps. The zero value is Django's defaults except Key.
-type DumpsOptions struct {
-	// Key is SECRET_KEY (required).
-	Key string
-	// Salt defaults to "django.core.signing". (Django's dumps(salt="") falls back to
-	// TimestampSigner's default salt; pass DefaultTimestampSignerSalt for that.)
-	Salt string
-	// Algorithm defaults to "sha256" (Django 3.2: DEFAULT_HASHING_ALGORITHM).
-	Algorithm string
-	// Serializer defaults to JSONSerializer.
-	Serializer Serializer
-	// Compress is dumps(compress=True).
-	Compress bool
-	// Now is the clock for the timestamp; nil means time.Now.
-	Now func() time.Time
-}
-
-// Dumps is django.core.signing.dumps: a URL-safe, timestamped, signed serialization of v.
-func Dumps(v any, opts DumpsOptions) (string, error) {
-	salt := opts.Salt
-	if salt == "" {
-		salt = DefaultDumpsSalt
-	}
-	ts := TimestampSigner{Signer: Signer{Key: opts.Key, Salt: salt, Algorithm: opts.Algorithm}, Now: opts.Now}
-	return ts.SignObject(v, ObjectOptions{Serializer: opts.Serializer, Compress: opts.Compress})
-}
-
-// LoadsOptions are the arguments of Loads. The zero value is Django's defaults except Key.
-type LoadsOptions struct {
-	// Key is SECRET_KEY (required); FallbackKeys is SECRET_KEY_FALLBACKS (Django 4.1+).
-	Key          string
-	FallbackKeys []string
-	// Salt defaults to "django.core.signing".
-	Salt string
-	// Algorithm defaults to "sha256"; LegacyAlgorithm is an extra accepted one (Django 3.2
-	// accepts "sha1" as well).
-	Algorithm       string
-	LegacyAlgorithm string
-	// Serializer defaults to JSONSerializer.
-	Serializer Serializer
-	// MaxAge rejects values signed longer ago; 0 means no limit (Django's max_age=None).
-	MaxAge time.Duration
-	// Now is the clock for MaxAge; nil means time.Now.
-	Now func() time.Time
-	// MaxDecompressedSize caps a compressed payload's inflated size; 0 means
+	// Django32 applies Django 3.2's reading rules: a sha1 signature is accepted too, and when
+	// the value does not verify, the pre-3.1 legacy format is tried.
+	Django32 bool
+	// MaxDecompressedSize caps the inflated size of compressed data; 0 means
 	// DefaultMaxDecompressedSize, negative means no cap.
 	MaxDecompressedSize int
 }
 
-// Loaded is the result of LoadsDetail.
-type Loaded struct {
-	Value any
-	// KeyIndex is 0 when Key matched and i+1 when FallbackKeys[i] did.
-	KeyIndex  int
-	Timestamp time.Time
+// EncodeSessionData is SessionStore.encode(session) of the db, cached_db and file backends:
+// signing.dumps(session, salt=SessionKeySalt, serializer=SESSION_SERIALIZER, compress=True).
+func EncodeSessionData(session *py.Dict, opts SessionDataOptions) (string, error) {
+	if session == nil {
+		session = py.NewDict(0)
+	}
+	return signing.Dumps(session, signing.DumpsOptions{Key: opts.SecretKey, Salt: SessionKeySalt, Algorithm: opts.Algorithm,
+		Serializer: opts.Serializer, Compress: true, Now: opts.Now})
 }
 
-// Loads is django.core.signing.loads: it reverses Dumps. Errors match ErrBadSignature (wrong
-// key, salt, algorithm or tampering), ErrSignatureExpired (older than MaxAge) or ErrCorrupt
-// (a valid signature over data Django could not decode either).
-func Loads(s string, opts LoadsOptions) (any, error) {
-	l, err := LoadsDetail(s, opts)
-	return l.Value, err
+// DecodeSessionData is SessionStore.decode(session_data): it verifies the signature (with
+// SecretKey, then each fallback), without any age limit, and decodes the dict.
+//
+// Where Django returns an empty session, this returns an error instead and the caller decides:
+// a bad signature (Django logs django.security.SuspiciousSession "Session data corrupted")
+// matches ErrBadSignature; anything else Django swallows (undecodable base64, zlib, JSON or
+// pickle, a missing timestamp) matches ErrCorrupt. A value that is not a dict gives
+// *NotDictError (Django would return it and fail later).
+func DecodeSessionData(data string, opts SessionDataOptions) (*py.Dict, error) {
+	s, _, err := DecodeSessionDataKey(data, opts)
+	return s, err
 }
 
-// LoadsDetail is Loads that also reports the key that matched and the signing time.
-func LoadsDetail(s string, opts LoadsOptions) (Loaded, error) {
-	salt := opts.Salt
-	if salt == "" {
-		salt = DefaultDumpsSalt
+// DecodeSessionDataKey is DecodeSessionData that also reports which key verified the data: 0
+// for SecretKey, i+1 for SecretKeyFallbacks[i], so that a caller can re-save the session
+// under the current key. Legacy data (Django32) reports 0: that format knows no fallbacks.
+func DecodeSessionDataKey(data string, opts SessionDataOptions) (*py.Dict, int, error) {
+	lo := signing.LoadsOptions{Key: opts.SecretKey, FallbackKeys: opts.SecretKeyFallbacks, Salt: SessionKeySalt,
+		Algorithm: opts.Algorithm, Serializer: opts.Serializer, MaxDecompressedSize: opts.MaxDecompressedSize}
+	if opts.Django32 {
+		lo.LegacyAlgorithm = "sha1"
 	}
-	ts := TimestampSigner{Signer: Signer{Key: opts.Key, FallbackKeys: opts.FallbackKeys, Salt: salt,
-		Algorithm: opts.Algorithm, LegacyAlgorithm: opts.LegacyAlgorithm}, Now: opts.Now}
-	r, err := ts.resolve(DefaultTimestampSignerSalt)
+	l, err := signing.LoadsDetail(data, lo)
 	if err != nil {
-		return Loaded{}, err
+		if opts.Django32 && !errors.Is(err, signing.ErrEmptyKey) {
+			// Django 3.2 tries the legacy format after any failure.
+			if d, lerr := DecodeLegacySessionData(data, opts); lerr == nil {
+				return d, 0, nil
+			}
+		}
+		return nil, 0, fromCodec(err)
 	}
-	u, err := r.unsignTimestamp(s, opts.MaxAge, ts.now)
+	d, err := asDict(l.Value)
+	return d, l.KeyIndex, err
+}
+
+// LegacySessionHash is Django 3.2's SessionBase._hash(serialized): the sha1 salted HMAC
+// hexdigest with LegacySessionKeySalt.
+func LegacySessionHash(serialized []byte, secretKey string) string {
+	mac, _ := signing.SaltedHMAC(LegacySessionKeySalt, string(serialized), secretKey, "sha1") // sha1 is known
+	return hex.EncodeToString(mac)
+}
+
+// EncodeLegacySessionData writes the pre-3.1 format, which Django 3.2 writes when
+// DEFAULT_HASHING_ALGORITHM is "sha1": standard base64 (with padding) of
+// LegacySessionHash + ":" + serialized. Django 4.0+ cannot read it.
+func EncodeLegacySessionData(session *py.Dict, opts SessionDataOptions) (string, error) {
+	if opts.SecretKey == "" {
+		return "", signing.ErrEmptyKey
+	}
+	if session == nil {
+		session = py.NewDict(0)
+	}
+	ser := opts.Serializer
+	if ser == nil {
+		ser = signing.JSONSerializer{}
+	}
+	serialized, err := ser.Dumps(session)
 	if err != nil {
-		return Loaded{}, err
+		return "", err
 	}
-	v, err := decodeObject(u.Value, opts.Serializer, opts.MaxDecompressedSize)
+	h := LegacySessionHash(serialized, opts.SecretKey)
+	raw := make([]byte, 0, len(h)+1+len(serialized))
+	raw = append(raw, h...)
+	raw = append(raw, ':')
+	raw = append(raw, serialized...)
+	return base64.StdEncoding.EncodeToString(raw), nil
+}
+
+// legacyError is a legacy session value that does not verify or parse.
+type legacyError struct{ msg string }
+
+func (e *legacyError) Error() string { return "djangosession: legacy session data: " + e.msg }
+func (e *legacyError) Unwrap() error { return ErrCorrupt }
+
+// DecodeLegacySessionData is Django 3.2's SessionBase._legacy_decode. The data is decoded with
+// Python's lenient base64.b64decode; a hash that does not match (Django logs SuspiciousSession
+// and returns {}) matches ErrBadSignature; other failures match ErrCorrupt. Only SecretKey is
+// used: Django 3.2 has no fallback keys.
+func DecodeLegacySessionData(data string, opts SessionDataOptions) (*py.Dict, error) {
+	if opts.SecretKey == "" {
+		return nil, signing.ErrEmptyKey
+	}
+	for i := 0; i < len(data); i++ {
+		if data[i] >= 0x80 {
+			return nil, &legacyError{msg: "not ASCII"} // Python: UnicodeEncodeError
+		}
+	}
+	raw, err := py.Base64Decode([]byte(data), false)
 	if err != nil {
-		return Loaded{}, err
+		return nil, corrupt(err)
 	}
-	return Loaded{Value: v, KeyIndex: u.KeyIndex, Timestamp: u.Timestamp}, nil
+	i := bytes.IndexByte(raw, ':')
+	if i < 0 {
+		return nil, &legacyError{msg: "no ':' found"}
+	}
+	got, serialized := raw[:i], raw[i+1:]
+	want := LegacySessionHash(serialized, opts.SecretKey)
+	// Django decodes the hash as UTF-8 first (an error gives {}), then compares as text.
+	if !hmac.Equal(got, []byte(want)) {
+		return nil, fmt.Errorf("%w: legacy session hash does not match", signing.ErrBadSignature)
+	}
+	ser := opts.Serializer
+	if ser == nil {
+		ser = signing.JSONSerializer{}
+	}
+	v, err := ser.Loads(serialized)
+	if err != nil {
+		return nil, fromCodec(err)
+	}
+	return asDict(v)
+}
+
+// SignedCookieOptions configure EncodeSignedCookieSession and DecodeSignedCookieSession. The
+// zero value is Django's defaults except SecretKey.
+type SignedCookieOptions struct {
+	// SecretKey is SECRET_KEY (required); SecretKeyFallbacks is SECRET_KEY_FALLBACKS (4.1+).
+	SecretKey          string
+	SecretKeyFallbacks []string
+	// Serializer is SESSION_SERIALIZER; nil means JSONSerializer.
+	Serializer signing.Serializer
+	// SessionCookieAge is SESSION_COOKIE_AGE, the max age checked on load; 0 means
+	// DefaultSessionCookieAge (two weeks).
+	SessionCookieAge time.Duration
+	// Now is the clock for signing and for the age check; nil means time.Now.
+	Now func() time.Time
+	// Algorithm "" means "sha256"; Django 3.2 uses DEFAULT_HASHING_ALGORITHM here.
+	Algorithm string
+	// Django32 also accepts sha1 signatures on load, as Django 3.2 does.
+	Django32 bool
+	// MaxDecompressedSize caps the inflated size; 0 means DefaultMaxDecompressedSize.
+	MaxDecompressedSize int
+}
+
+// EncodeSignedCookieSession returns the value the signed_cookies backend puts in the session
+// cookie: signing.dumps(session, compress=True, salt=SignedCookieSalt,
+// serializer=SESSION_SERIALIZER), signed with the plain SECRET_KEY.
+func EncodeSignedCookieSession(session *py.Dict, opts SignedCookieOptions) (string, error) {
+	if session == nil {
+		session = py.NewDict(0)
+	}
+	return signing.Dumps(session, signing.DumpsOptions{Key: opts.SecretKey, Salt: SignedCookieSalt, Algorithm: opts.Algorithm,
+		Serializer: opts.Serializer, Compress: true, Now: opts.Now})
+}
+
+// DecodeSignedCookieSession is the signed_cookies SessionStore.load(): signing.loads with
+// max_age = SESSION_COOKIE_AGE. Django resets the session (returns {} and marks it modified)
+// on any failure; this returns the error: ErrSignatureExpired, ErrBadSignature or ErrCorrupt.
+// A custom expiry stored in the session is not checked, as in Django (ticket #19201).
+func DecodeSignedCookieSession(cookie string, opts SignedCookieOptions) (*py.Dict, error) {
+	s, _, err := DecodeSignedCookieSessionKey(cookie, opts)
+	return s, err
+}
+
+// DecodeSignedCookieSessionKey is DecodeSignedCookieSession that also reports the key that
+// matched (0 = SecretKey, i+1 = SecretKeyFallbacks[i]).
+func DecodeSignedCookieSessionKey(cookie string, opts SignedCookieOptions) (*py.Dict, int, error) {
+	age := opts.SessionCookieAge
+	if age == 0 {
+		age = DefaultSessionCookieAge
+	}
+	lo := signing.LoadsOptions{Key: opts.SecretKey, FallbackKeys: opts.SecretKeyFallbacks, Salt: SignedCookieSalt,
+		Algorithm: opts.Algorithm, Serializer: opts.Serializer, MaxAge: age, Now: opts.Now,
+		MaxDecompressedSize: opts.MaxDecompressedSize}
+	if opts.Django32 {
+		lo.LegacyAlgorithm = "sha1"
+	}
+	l, err := signing.LoadsDetail(cookie, lo)
+	if err != nil {
+		return nil, 0, fromCodec(err)
+	}
+	d, err := asDict(l.Value)
+	return d, l.KeyIndex, err
 }

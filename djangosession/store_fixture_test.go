@@ -11,6 +11,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/djangobridge/bridge/internal/tagged"
+	"github.com/djangobridge/bridge/pickle"
+	"github.com/djangobridge/bridge/py"
+
 	"github.com/djangobridge/bridge/djangosession"
 	"github.com/djangobridge/bridge/djangosession/djangosessiontest"
 )
@@ -99,7 +103,7 @@ func TestCacheFixtures(t *testing.T) {
 						TimeZone:         "UTC",
 						Now:              func() time.Time { return now },
 						// The fixture app's own class (compat_test/djproject/shop/cart.py).
-						Codec: &djangosession.PickleCodec{AllowGlobals: []string{"djproject.shop.cart.CartItem"}},
+						Codec: &pickle.Codec{AllowGlobals: []string{"djproject.shop.cart.CartItem"}},
 					}
 					if fx.Config.Version != nil {
 						cfg.Version = *fx.Config.Version
@@ -142,11 +146,11 @@ func TestCacheFixtures(t *testing.T) {
 					if err != nil || age != time.Duration(c.ExpiryAge)*time.Second {
 						t.Errorf("ExpiryAge = %v, %v; Django's get_expiry_age() = %d", age, err, c.ExpiryAge)
 					}
-					want, err := djangosession.UnmarshalTagged(c.Expected)
+					want, err := tagged.Unmarshal(c.Expected)
 					if err != nil {
 						t.Fatalf("expected: %v", err)
 					}
-					if !djangosession.EqualValues(s.Data(), want) {
+					if !py.Equal(s.Data(), want) {
 						t.Errorf("loaded session differs from Django's:\n got %#v\nwant %#v", s.Data(), want)
 					}
 					checkFixtureExpiryForm(t, st, c.Name, version, s)
@@ -187,7 +191,7 @@ func checkFixtureExpiryForm(t *testing.T, st *djangosession.Store, name, version
 	set(g)
 	got, gok := g.Get(djangosession.ExpiryKey)
 	want, wok := django.Get(djangosession.ExpiryKey)
-	if gok != wok || !djangosession.EqualValues(got, want) {
+	if gok != wok || !py.Equal(got, want) {
 		t.Errorf("Go stores _session_expiry %#v (present %v), Django stored %#v (present %v)", got, gok, want, wok)
 	}
 }

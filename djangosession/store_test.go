@@ -8,6 +8,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/djangobridge/bridge/pickle"
+	"github.com/djangobridge/bridge/py"
+
 	"github.com/djangobridge/bridge/djangosession"
 	"github.com/djangobridge/bridge/djangosession/djangosessiontest"
 )
@@ -32,9 +35,9 @@ func newTestStore(t *testing.T, cfg djangosession.Config) (*djangosession.Store,
 }
 
 // seed stores a pickled dict under the session key, as Django would have.
-func seed(t *testing.T, st *djangosession.Store, c djangosession.Cache, key string, d *djangosession.Dict) {
+func seed(t *testing.T, st *djangosession.Store, c djangosession.Cache, key string, d *py.Dict) {
 	t.Helper()
-	b, err := djangosession.MarshalPickle(d, 5)
+	b, err := pickle.Marshal(d, 5)
 	if err != nil {
 		t.Fatalf("MarshalPickle: %v", err)
 	}
@@ -44,17 +47,17 @@ func seed(t *testing.T, st *djangosession.Store, c djangosession.Cache, key stri
 }
 
 // stored decodes what the cache holds for a session key.
-func stored(t *testing.T, st *djangosession.Store, c *djangosessiontest.Cache, key string) *djangosession.Dict {
+func stored(t *testing.T, st *djangosession.Store, c *djangosessiontest.Cache, key string) *py.Dict {
 	t.Helper()
 	b, err := c.Get(context.Background(), st.CacheKey(key))
 	if err != nil {
 		t.Fatalf("cache get %s: %v", key, err)
 	}
-	v, err := djangosession.UnmarshalPickle(b)
+	v, err := pickle.Unmarshal(b)
 	if err != nil {
 		t.Fatalf("stored value does not decode: %v", err)
 	}
-	d, ok := v.(*djangosession.Dict)
+	d, ok := v.(*py.Dict)
 	if !ok {
 		t.Fatalf("stored value is %T, want *Dict", v)
 	}
@@ -126,7 +129,7 @@ func TestNewSessionSaveCreates(t *testing.T) {
 func TestLoadHitModifySave(t *testing.T) {
 	ctx := context.Background()
 	st, cache, clock := newTestStore(t, djangosession.Config{})
-	seed(t, st, cache, key1, djangosession.DictOf("a", int64(1), "keep", "me"))
+	seed(t, st, cache, key1, py.DictOf("a", int64(1), "keep", "me"))
 
 	s, err := st.Load(ctx, key1)
 	if err != nil {
@@ -180,7 +183,7 @@ func TestLoadGivesFreshSession(t *testing.T) {
 	}
 	pickled := func(v any) setup {
 		return func(t *testing.T, st *djangosession.Store, c *djangosessiontest.Cache) string {
-			b, err := djangosession.MarshalPickle(v, 5)
+			b, err := pickle.Marshal(v, 5)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -198,7 +201,7 @@ func TestLoadGivesFreshSession(t *testing.T) {
 	}{
 		{"missing", false, key(key1), 1},
 		{"expired", false, func(t *testing.T, st *djangosession.Store, c *djangosessiontest.Cache) string {
-			seed(t, st, c, key1, djangosession.DictOf("a", int64(1)))
+			seed(t, st, c, key1, py.DictOf("a", int64(1)))
 			if err := c.Set(ctx, st.CacheKey(key1), []byte("x"), 0); err != nil { // timeout 0: expire now
 				t.Fatal(err)
 			}
@@ -301,7 +304,7 @@ func TestLoadMissBeforeUse(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			other, err := djangosession.MarshalPickle(djangosession.DictOf("who", "other"), 5)
+			other, err := pickle.Marshal(py.DictOf("who", "other"), 5)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -359,7 +362,7 @@ func TestServerErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			st, cache, _ := newTestStore(t, djangosession.Config{})
-			seed(t, st, cache, key1, djangosession.DictOf("a", int64(1)))
+			seed(t, st, cache, key1, py.DictOf("a", int64(1)))
 			s, err := st.Load(ctx, key1)
 			if err != nil {
 				t.Fatal(err)
@@ -402,7 +405,7 @@ func TestSaveAfterConcurrentDelete(t *testing.T) {
 	for _, atomic := range []bool{false, true} {
 		t.Run(fmt.Sprintf("AtomicSave=%v", atomic), func(t *testing.T) {
 			st, cache, _ := newTestStore(t, djangosession.Config{AtomicSave: atomic})
-			seed(t, st, cache, key1, djangosession.DictOf("a", int64(1)))
+			seed(t, st, cache, key1, py.DictOf("a", int64(1)))
 			s, err := st.Load(ctx, key1)
 			if err != nil {
 				t.Fatal(err)
@@ -431,7 +434,7 @@ func TestSaveAfterConcurrentDelete(t *testing.T) {
 func TestAtomicSaveUpdates(t *testing.T) {
 	ctx := context.Background()
 	st, cache, _ := newTestStore(t, djangosession.Config{AtomicSave: true})
-	seed(t, st, cache, key1, djangosession.DictOf("a", int64(1)))
+	seed(t, st, cache, key1, py.DictOf("a", int64(1)))
 	s, err := st.Load(ctx, key1)
 	if err != nil {
 		t.Fatal(err)
@@ -536,7 +539,7 @@ func TestCreateRetries(t *testing.T) {
 
 func TestContextCancelled(t *testing.T) {
 	st, cache, _ := newTestStore(t, djangosession.Config{})
-	seed(t, st, cache, key1, djangosession.DictOf("a", int64(1)))
+	seed(t, st, cache, key1, py.DictOf("a", int64(1)))
 	s, err := st.Load(context.Background(), key1)
 	if err != nil {
 		t.Fatal(err)
@@ -578,7 +581,7 @@ func TestContextCancelled(t *testing.T) {
 func TestExistsAndDelete(t *testing.T) {
 	ctx := context.Background()
 	st, cache, _ := newTestStore(t, djangosession.Config{})
-	seed(t, st, cache, key1, djangosession.DictOf("a", int64(1)))
+	seed(t, st, cache, key1, py.DictOf("a", int64(1)))
 	for _, tt := range []struct {
 		key  string
 		want bool
@@ -602,7 +605,7 @@ func TestExistsAndDelete(t *testing.T) {
 func TestSessionDeleteKeepsKeyAndData(t *testing.T) {
 	ctx := context.Background()
 	st, cache, _ := newTestStore(t, djangosession.Config{})
-	seed(t, st, cache, key1, djangosession.DictOf("a", int64(1)))
+	seed(t, st, cache, key1, py.DictOf("a", int64(1)))
 	s, _ := st.Load(ctx, key1)
 	s.Get("a")
 	if err := s.Delete(ctx); err != nil {
@@ -625,7 +628,7 @@ func TestSessionDeleteKeepsKeyAndData(t *testing.T) {
 func TestFlush(t *testing.T) {
 	ctx := context.Background()
 	st, cache, _ := newTestStore(t, djangosession.Config{})
-	seed(t, st, cache, key1, djangosession.DictOf("_auth_user_id", "42"))
+	seed(t, st, cache, key1, py.DictOf("_auth_user_id", "42"))
 	s, _ := st.Load(ctx, key1)
 	if err := s.Flush(ctx); err != nil {
 		t.Fatal(err)
@@ -648,7 +651,7 @@ func TestFlush(t *testing.T) {
 func TestCycleKey(t *testing.T) {
 	ctx := context.Background()
 	st, cache, _ := newTestStore(t, djangosession.Config{})
-	seed(t, st, cache, key1, djangosession.DictOf("cart", []any{"x"}, "n", int64(3)))
+	seed(t, st, cache, key1, py.DictOf("cart", []any{"x"}, "n", int64(3)))
 	s, _ := st.Load(ctx, key1)
 	if err := s.CycleKey(ctx); err != nil {
 		t.Fatal(err)
@@ -678,7 +681,7 @@ func TestCycleKey(t *testing.T) {
 func TestCachedDB(t *testing.T) {
 	ctx := context.Background()
 	st, cache, _ := newTestStore(t, djangosession.Config{SessionEngine: djangosession.EngineCachedDB})
-	seed(t, st, cache, key1, djangosession.DictOf("a", int64(1)))
+	seed(t, st, cache, key1, py.DictOf("a", int64(1)))
 	s, err := st.Load(ctx, key1)
 	if err != nil {
 		t.Fatal(err)
@@ -737,7 +740,7 @@ func TestPickleProtocolChoice(t *testing.T) {
 			cache.Protocol = tt.hint
 			cfg := djangosession.Config{PickleProtocol: tt.cfg}
 			if tt.codec != 0 {
-				cfg.Codec = &djangosession.PickleCodec{Protocol: tt.codec}
+				cfg.Codec = &pickle.Codec{Protocol: tt.codec}
 			}
 			st, err := djangosession.NewStore(cache, cfg)
 			if err != nil {
@@ -906,9 +909,9 @@ func TestAdapterReportsNotASession(t *testing.T) {
 // load it, so a fresh session would log the user out. Load reports the gap.
 func TestLoadForbiddenGlobal(t *testing.T) {
 	ctx := context.Background()
-	obj := &djangosession.Object{Global: djangosession.Global{Module: "shop.cart", Name: "Cart"}, How: "reduce", Args: djangosession.Tuple{"sku-1"}}
-	allow := &djangosession.PickleCodec{AllowGlobals: []string{"shop.cart.Cart"}}
-	b, err := allow.Encode(djangosession.DictOf("cart", obj))
+	obj := &py.Object{Global: py.Global{Module: "shop.cart", Name: "Cart"}, How: "reduce", Args: py.Tuple{"sku-1"}}
+	allow := &pickle.Codec{AllowGlobals: []string{"shop.cart.Cart"}}
+	b, err := allow.Encode(py.DictOf("cart", obj))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -917,7 +920,7 @@ func TestLoadForbiddenGlobal(t *testing.T) {
 		t.Fatal(err)
 	}
 	s, err := st.Load(ctx, key1)
-	var fg *djangosession.ForbiddenGlobalError
+	var fg *pickle.ForbiddenGlobalError
 	if s != nil || !errors.As(err, &fg) || fg.Global.String() != "shop.cart.Cart" {
 		t.Fatalf("Load = %v, %v; want a ForbiddenGlobalError", s, err)
 	}
@@ -929,7 +932,7 @@ func TestLoadForbiddenGlobal(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if v, ok := s.Get("cart"); !ok || v.(*djangosession.Object).Global.Name != "Cart" {
+	if v, ok := s.Get("cart"); !ok || v.(*py.Object).Global.Name != "Cart" {
 		t.Errorf("cart = %#v", v)
 	}
 	// Written back unchanged.
@@ -943,11 +946,11 @@ func TestLoadForbiddenGlobal(t *testing.T) {
 // empty session).
 func TestLoadError(t *testing.T) {
 	ctx := context.Background()
-	list, err := djangosession.MarshalPickle([]any{"not", "a", "dict"}, 5)
+	list, err := pickle.Marshal([]any{"not", "a", "dict"}, 5)
 	if err != nil {
 		t.Fatal(err)
 	}
-	session, err := djangosession.MarshalPickle(djangosession.DictOf("a", int64(1)), 5)
+	session, err := pickle.Marshal(py.DictOf("a", int64(1)), 5)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -956,7 +959,7 @@ func TestLoadError(t *testing.T) {
 		key    string
 		stored []byte // nil: nothing stored
 		want   error  // nil: LoadError is nil
-		pickle bool   // the error carries a *PickleError
+		pickle bool   // the error carries a *pickle.Error
 	}{
 		{"found", key1, session, nil, false},
 		{"missing", key1, nil, djangosession.ErrNotFound, false},
@@ -988,9 +991,9 @@ func TestLoadError(t *testing.T) {
 			if !errors.Is(got, tc.want) {
 				t.Fatalf("LoadError = %v, want an error matching %v", got, tc.want)
 			}
-			var pe *djangosession.PickleError
+			var pe *pickle.Error
 			if tc.pickle != errors.As(got, &pe) {
-				t.Fatalf("LoadError = %v: *PickleError %v, want %v", got, !tc.pickle, tc.pickle)
+				t.Fatalf("LoadError = %v: *pickle.Error %v, want %v", got, !tc.pickle, tc.pickle)
 			}
 			if strings.Contains(got.Error(), tc.key) && tc.key != "" {
 				t.Fatalf("LoadError %q quotes the session key", got)

@@ -11,6 +11,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/djangobridge/bridge/pickle"
+	"github.com/djangobridge/bridge/py"
+	"github.com/djangobridge/bridge/signing"
+
 	"github.com/bradfitz/gomemcache/memcache"
 	"github.com/djangobridge/bridge/djangosession"
 	"github.com/redis/go-redis/v9"
@@ -84,32 +88,32 @@ func TestHostilePickles(t *testing.T) {
 		names = append(names, name)
 	}
 	sameFiles(t, "pickle", ".pickle", names)
-	var codec djangosession.PickleCodec
+	var codec pickle.Codec
 	for name, want := range exp.Pickle {
 		t.Run(name, func(t *testing.T) {
 			v, err := codec.Decode(readHostile(t, "pickle", name+".pickle"))
-			var fg *djangosession.ForbiddenGlobalError
+			var fg *pickle.ForbiddenGlobalError
 			switch {
 			case strings.HasPrefix(want, "forbidden:"):
 				if !errors.As(err, &fg) || fg.Global.String() != strings.TrimPrefix(want, "forbidden:") {
 					t.Fatalf("Decode: %v, want a ForbiddenGlobalError for %s", err, want)
 				}
-				if !errors.Is(err, djangosession.ErrCorrupt) {
+				if !errors.Is(err, pickle.ErrCorrupt) {
 					t.Errorf("%v does not match ErrCorrupt", err)
 				}
 			case want == "corrupt":
-				if !errors.Is(err, djangosession.ErrCorrupt) || errors.As(err, &fg) {
+				if !errors.Is(err, pickle.ErrCorrupt) || errors.As(err, &fg) {
 					t.Fatalf("Decode: %v, %v; want an ErrCorrupt that names no global", v, err)
 				}
 			case want == "value":
 				if err != nil {
 					t.Fatal(err)
 				}
-				if _, ok := v.(*djangosession.Dict); ok {
+				if _, ok := v.(*py.Dict); ok {
 					t.Fatalf("decoded a dict, want a non-dict value")
 				}
 			case want == "dict":
-				d, ok := v.(*djangosession.Dict)
+				d, ok := v.(*py.Dict)
 				if err != nil || !ok || d.Len() != 1 {
 					t.Fatalf("Decode: %v %v, want {'a': 1}", v, err)
 				}
@@ -135,9 +139,9 @@ func TestHostileSigned(t *testing.T) {
 			var err error
 			switch c.Decoder {
 			case "loads":
-				_, err = djangosession.Loads(text, djangosession.LoadsOptions{Key: hostileKey, Now: now})
+				_, err = signing.Loads(text, signing.LoadsOptions{Key: hostileKey, Now: now})
 			case "loads-max-age-60s-now+3600s":
-				_, err = djangosession.Loads(text, djangosession.LoadsOptions{Key: hostileKey, MaxAge: time.Minute,
+				_, err = signing.Loads(text, signing.LoadsOptions{Key: hostileKey, MaxAge: time.Minute,
 					Now: func() time.Time { return time.Unix(hostileTS+3600, 0) }})
 			case "session_data":
 				_, err = djangosession.DecodeSessionData(text, djangosession.SessionDataOptions{SecretKey: hostileKey, Now: now})
@@ -152,15 +156,15 @@ func TestHostileSigned(t *testing.T) {
 					t.Fatalf("control value rejected: %v", err)
 				}
 			case "bad":
-				if !errors.Is(err, djangosession.ErrBadSignature) || errors.Is(err, djangosession.ErrSignatureExpired) {
+				if !errors.Is(err, signing.ErrBadSignature) || errors.Is(err, signing.ErrSignatureExpired) {
 					t.Fatalf("%v, want ErrBadSignature (not expired)", err)
 				}
 			case "expired":
-				if !errors.Is(err, djangosession.ErrSignatureExpired) {
+				if !errors.Is(err, signing.ErrSignatureExpired) {
 					t.Fatalf("%v, want ErrSignatureExpired", err)
 				}
 			case "corrupt":
-				if !errors.Is(err, djangosession.ErrCorrupt) || errors.Is(err, djangosession.ErrBadSignature) {
+				if !(errors.Is(err, djangosession.ErrCorrupt) || errors.Is(err, signing.ErrCorrupt)) || errors.Is(err, signing.ErrBadSignature) {
 					t.Fatalf("%v, want ErrCorrupt behind a valid signature", err)
 				}
 			default:
@@ -224,9 +228,9 @@ func hostileBackends(t *testing.T) map[string]struct {
 func TestHostileCacheValues(t *testing.T) {
 	requireLive(t)
 	backends := hostileBackends(t)
-	pickle := func(name string) []byte { return readHostile(t, "pickle", name+".pickle") }
-	big := make([]byte, djangosession.DefaultMaxPickleSize+1)
-	copy(big, pickle("control_dict"))
+	pickleFile := func(name string) []byte { return readHostile(t, "pickle", name+".pickle") }
+	big := make([]byte, pickle.DefaultMaxSize+1)
+	copy(big, pickleFile("control_dict"))
 	cases := []struct {
 		name     string
 		backends []string // nil: all
@@ -234,25 +238,25 @@ func TestHostileCacheValues(t *testing.T) {
 		flags    uint32
 		want     string // "miss", "forbidden", "session"
 	}{
-		{"control", nil, pickle("control_dict"), 1, "session"},
+		{"control", nil, pickleFile("control_dict"), 1, "session"},
 		{"redis-int", []string{"redis", "django-redis-zlib"}, readHostile(t, "cache", "int_text.txt"), 0, "miss"},
 		{"redis-int-spaces", []string{"redis", "django-redis-zlib"}, readHostile(t, "cache", "int_text_spaces.txt"), 0, "miss"},
 		{"memcached-int-flag", []string{"pymemcache", "pylibmc"}, []byte("42"), 2, "miss"},
 		{"memcached-long-flag", []string{"pymemcache", "pylibmc"}, []byte("42"), 4, "miss"},
 		{"memcached-str-flag", []string{"pymemcache", "pylibmc"}, readHostile(t, "cache", "str_utf8.txt"), 16, "miss"},
-		{"memcached-bytes-flag", []string{"pymemcache", "pylibmc"}, pickle("control_dict"), 0, "miss"},
+		{"memcached-bytes-flag", []string{"pymemcache", "pylibmc"}, pickleFile("control_dict"), 0, "miss"},
 		{"empty", nil, []byte{}, 1, "miss"},
 		{"other-app-json", nil, readHostile(t, "cache", "other_app.json"), 1, "miss"},
-		{"other-app-pickled-list", nil, pickle("list"), 1, "miss"},
-		{"pickled-none", nil, pickle("none"), 1, "miss"},
-		{"pickled-int", nil, pickle("int_42"), 1, "miss"},
-		{"truncated-pickle", nil, pickle("truncated_setitem"), 1, "miss"},
-		{"protocol-6", nil, pickle("protocol_6"), 1, "miss"},
-		{"length-claims-16gib", nil, pickle("binunicode8_16gib"), 1, "miss"},
-		{"nested-1000", nil, pickle("nested_1000"), 1, "miss"},
-		{"reduce-os-system", nil, pickle("reduce_os_system"), 1, "forbidden"},
-		{"session-holding-os-system", nil, pickle("dict_with_os_system"), 1, "forbidden"},
-		{"newobj-popen", nil, pickle("newobj_subprocess_popen"), 1, "forbidden"},
+		{"other-app-pickled-list", nil, pickleFile("list"), 1, "miss"},
+		{"pickled-none", nil, pickleFile("none"), 1, "miss"},
+		{"pickled-int", nil, pickleFile("int_42"), 1, "miss"},
+		{"truncated-pickle", nil, pickleFile("truncated_setitem"), 1, "miss"},
+		{"protocol-6", nil, pickleFile("protocol_6"), 1, "miss"},
+		{"length-claims-16gib", nil, pickleFile("binunicode8_16gib"), 1, "miss"},
+		{"nested-1000", nil, pickleFile("nested_1000"), 1, "miss"},
+		{"reduce-os-system", nil, pickleFile("reduce_os_system"), 1, "forbidden"},
+		{"session-holding-os-system", nil, pickleFile("dict_with_os_system"), 1, "forbidden"},
+		{"newobj-popen", nil, pickleFile("newobj_subprocess_popen"), 1, "forbidden"},
 		{"oversized-16mib+1", []string{"redis"}, big, 0, "miss"},
 		{"zlib-bomb", []string{"django-redis-zlib"}, readHostile(t, "cache", "zlib_bomb_20mib.zlib"), 0, "miss"},
 		{"zlib-garbage", []string{"django-redis-zlib"}, readHostile(t, "cache", "zlib_garbage.zlib"), 0, "miss"},
@@ -276,7 +280,7 @@ func TestHostileCacheValues(t *testing.T) {
 				ck := st.CacheKey(key)
 				be.raw(t, ck, c.value, c.flags)
 				s, err := st.Load(ctx, key)
-				var fg *djangosession.ForbiddenGlobalError
+				var fg *pickle.ForbiddenGlobalError
 				switch c.want {
 				case "forbidden":
 					if !errors.As(err, &fg) {

@@ -22,6 +22,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/djangobridge/bridge/pickle"
+
 	"github.com/djangobridge/bridge/djangosession"
 	"github.com/djangobridge/bridge/djangosession/djangosessiontest"
 	"github.com/djangobridge/bridge/djangosession/redisstore"
@@ -145,7 +147,7 @@ func held(p []byte, count int) Held {
 	r0 := rssKiB()
 	sink = make([]any, count)
 	for i := range sink {
-		v, err := djangosession.UnmarshalPickle(p)
+		v, err := pickle.Unmarshal(p)
 		check(err)
 		sink[i] = v
 	}

@@ -21,11 +21,14 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/djangobridge/bridge/internal/tagged"
+	"github.com/djangobridge/bridge/pickle"
+	"github.com/djangobridge/bridge/py"
+
 	ogrek "github.com/kisielk/og-rek"
-	"github.com/nlpodyssey/gopickle/pickle"
+	gopickle "github.com/nlpodyssey/gopickle/pickle"
 	"github.com/nlpodyssey/gopickle/types"
 
-	"github.com/djangobridge/bridge/djangosession"
 	"github.com/djangobridge/bridge/internal/fixtures"
 )
 
@@ -91,7 +94,7 @@ func fixtureSamples(t testing.TB) (django, cpython []sample) {
 	return django, cpython
 }
 
-var ours = &djangosession.PickleCodec{AllowGlobals: []string{"djproject.shop.cart.CartItem"}}
+var ours = &pickle.Codec{AllowGlobals: []string{"djproject.shop.cart.CartItem"}}
 
 // gopickleDecode decodes with gopickle, turning a panic into an error.
 func gopickleDecode(p []byte) (v any, err error) {
@@ -100,7 +103,7 @@ func gopickleDecode(p []byte) (v any, err error) {
 			err = fmt.Errorf("panic: %v", r)
 		}
 	}()
-	u := pickle.NewUnpickler(bytes.NewReader(p))
+	u := gopickle.NewUnpickler(bytes.NewReader(p))
 	return u.Load()
 }
 
@@ -126,7 +129,7 @@ func fromGopickle(v any) (any, bool) {
 	case []byte:
 		return x, true
 	case *types.ByteArray:
-		return djangosession.ByteArray(*x), true
+		return py.ByteArray(*x), true
 	case *types.List:
 		out := make([]any, len(*x))
 		for i, it := range *x {
@@ -143,9 +146,9 @@ func fromGopickle(v any) (any, bool) {
 		if !ok {
 			return nil, false
 		}
-		return djangosession.Tuple(out.([]any)), true
+		return py.Tuple(out.([]any)), true
 	case *types.Dict:
-		d := djangosession.NewDict(len(*x))
+		d := py.NewDict(len(*x))
 		for _, e := range *x {
 			k, ok1 := fromGopickle(e.Key)
 			val, ok2 := fromGopickle(e.Value)
@@ -155,7 +158,7 @@ func fromGopickle(v any) (any, bool) {
 		}
 		return d, true
 	case *types.Set:
-		s := &djangosession.Set{}
+		s := &py.Set{}
 		for it := range *x {
 			c, ok := fromGopickle(it)
 			if !ok || s.Add(c) != nil {
@@ -164,14 +167,14 @@ func fromGopickle(v any) (any, bool) {
 		}
 		return s, true
 	case *types.FrozenSet:
-		s := &djangosession.Set{}
+		s := &py.Set{}
 		for it := range *x {
 			c, ok := fromGopickle(it)
 			if !ok || s.Add(c) != nil {
 				return nil, false
 			}
 		}
-		return &djangosession.FrozenSet{Set: *s}, true
+		return &py.FrozenSet{Set: *s}, true
 	}
 	return nil, false
 }
@@ -200,13 +203,13 @@ func TestGopickleAgrees(t *testing.T) {
 			t.Errorf("%s: gopickle decodes it, we fail: %v", s.where, err)
 			continue
 		}
-		if !djangosession.EqualValues(got, want) {
-			if cp, err := djangosession.UnmarshalTagged(s.expected); err == nil && djangosession.EqualValues(got, cp) {
+		if !py.Equal(got, want) {
+			if cp, err := tagged.Unmarshal(s.expected); err == nil && py.Equal(got, cp) {
 				gopickleWrong[s.where[strings.Index(s.where, "/")+1:]] = true
 				continue
 			}
-			gj, _ := djangosession.MarshalTagged(got)
-			wj, _ := djangosession.MarshalTagged(want)
+			gj, _ := tagged.Marshal(got)
+			wj, _ := tagged.Marshal(want)
 			t.Errorf("%s: disagree\n ours:     %.500s\n gopickle: %.500s", s.where, gj, wj)
 		}
 	}
@@ -246,7 +249,7 @@ func TestCoverage(t *testing.T) {
 		dec  func([]byte) (any, error)
 	}{
 		{"djangosession", func(p []byte) (any, error) {
-			c := &djangosession.PickleCodec{AllowGlobals: []string{"djproject.shop.cart.CartItem", "myapp.Thing"}}
+			c := &pickle.Codec{AllowGlobals: []string{"djproject.shop.cart.CartItem", "myapp.Thing"}}
 			return c.Decode(p)
 		}},
 		{"gopickle v0.3.0", gopickleDecode},
@@ -318,7 +321,7 @@ func TestHostileInput(t *testing.T) {
 		name string
 		dec  func([]byte) (any, error)
 	}{
-		{"djangosession", func(p []byte) (any, error) { return djangosession.UnmarshalPickle(p) }},
+		{"djangosession", func(p []byte) (any, error) { return pickle.Unmarshal(p) }},
 		{"gopickle v0.3.0", gopickleDecode},
 		{"og-rek v1.3.0", ogrekDecode},
 	}
@@ -378,8 +381,8 @@ func BenchmarkDecode(b *testing.B) {
 			name string
 			dec  func([]byte) (any, error)
 		}{
-			{"djangosession", func(p []byte) (any, error) { return djangosession.UnmarshalPickle(p) }},
-			{"gopickle", func(p []byte) (any, error) { u := pickle.NewUnpickler(bytes.NewReader(p)); return u.Load() }},
+			{"djangosession", func(p []byte) (any, error) { return pickle.Unmarshal(p) }},
+			{"gopickle", func(p []byte) (any, error) { u := gopickle.NewUnpickler(bytes.NewReader(p)); return u.Load() }},
 			{"og-rek", func(p []byte) (any, error) {
 				return ogrek.NewDecoderWithConfig(bytes.NewReader(p), &ogrek.DecoderConfig{PyDict: true}).Decode()
 			}},

@@ -21,6 +21,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/djangobridge/bridge/pickle"
+	"github.com/djangobridge/bridge/py"
+
 	"github.com/bradfitz/gomemcache/memcache"
 	"github.com/djangobridge/bridge/djangosession"
 	"github.com/djangobridge/bridge/djangosession/memcachestore"
@@ -55,7 +58,7 @@ func server(b *testing.B, benchVar, suiteVar string) string {
 }
 
 // fixture returns the session Django 5.2 stored for the named case, decoded.
-func fixture(b *testing.B, name string) *djangosession.Dict {
+func fixture(b *testing.B, name string) *py.Dict {
 	b.Helper()
 	cf, err := fixtures.LoadCache("5.2", "redis")
 	if err != nil {
@@ -63,11 +66,11 @@ func fixture(b *testing.B, name string) *djangosession.Dict {
 	}
 	for _, c := range cf.Cases {
 		if c.Name == name && c.Engine == "cache" {
-			v, err := djangosession.UnmarshalPickle(c.Pickle)
+			v, err := pickle.Unmarshal(c.Pickle)
 			if err != nil {
 				b.Fatal(err)
 			}
-			return v.(*djangosession.Dict)
+			return v.(*py.Dict)
 		}
 	}
 	b.Fatalf("no fixture case %q", name)
@@ -177,7 +180,7 @@ func memcachedBackends(b *testing.B) []backend {
 
 // stores returns a Store with Django's save and one with AtomicSave, and the session keys,
 // stored with d.
-func stores(b *testing.B, be backend, size string, d *djangosession.Dict) (plain, atomic *djangosession.Store, keys []string) {
+func stores(b *testing.B, be backend, size string, d *py.Dict) (plain, atomic *djangosession.Store, keys []string) {
 	b.Helper()
 	var err error
 	cfg := djangosession.Config{DjangoVersion: "5.2", KeyPrefix: keyPrefix}
@@ -193,7 +196,7 @@ func stores(b *testing.B, be backend, size string, d *djangosession.Dict) (plain
 	for i := range nKeys {
 		k := sessionKey(tag, i)
 		// Store the fixture under k as the backend writes it (its pickle protocol, framing).
-		p, err := djangosession.MarshalPickle(d, protocol(be.cache))
+		p, err := pickle.Marshal(d, protocol(be.cache))
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -222,28 +225,28 @@ func stores(b *testing.B, be backend, size string, d *djangosession.Dict) (plain
 // of the session (a Dict is not safe for concurrent use).
 type worker struct {
 	key string
-	d   *djangosession.Dict
+	d   *py.Dict
 }
 
 // ownCopy returns a setup func giving each worker a copy of d.
-func ownCopy(b *testing.B, d *djangosession.Dict) func(string) worker {
-	p, err := djangosession.MarshalPickle(d, 5)
+func ownCopy(b *testing.B, d *py.Dict) func(string) worker {
+	p, err := pickle.Marshal(d, 5)
 	if err != nil {
 		b.Fatal(err)
 	}
 	return func(key string) worker {
-		v, err := djangosession.UnmarshalPickle(p)
+		v, err := pickle.Unmarshal(p)
 		if err != nil {
 			b.Fatal(err)
 		}
-		return worker{key, v.(*djangosession.Dict)}
+		return worker{key, v.(*py.Dict)}
 	}
 }
 
 // encodeSet is the codec and client work of a save: set one key, pickle, SET the bytes.
 func (w worker) encodeSet(ctx context.Context, be backend, proto, i int) error {
 	w.d.Set("bench_n", int64(i))
-	v, err := djangosession.MarshalPickle(w.d, proto)
+	v, err := pickle.Marshal(w.d, proto)
 	if err != nil {
 		return err
 	}
@@ -322,7 +325,7 @@ func BenchmarkStore(b *testing.B) {
 		for _, size := range sizes {
 			d := fixture(b, size)
 			plain, atomicStore, keys := stores(b, be, size, d)
-			p, err := djangosession.MarshalPickle(d, protocol(be.cache))
+			p, err := pickle.Marshal(d, protocol(be.cache))
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -393,7 +396,7 @@ func BenchmarkStore(b *testing.B) {
 					if err != nil {
 						return err
 					}
-					_, err = djangosession.UnmarshalPickle(v)
+					_, err = pickle.Unmarshal(v)
 					return err
 				})
 			})

@@ -25,6 +25,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/djangobridge/bridge/pickle"
+	"github.com/djangobridge/bridge/py"
+
 	"github.com/bradfitz/gomemcache/memcache"
 	"github.com/djangobridge/bridge/djangosession"
 	"github.com/djangobridge/bridge/djangosession/memcachestore"
@@ -124,18 +127,18 @@ func check(err error) {
 	}
 }
 
-func fixture(name string) (*djangosession.Dict, error) {
+func fixture(name string) (*py.Dict, error) {
 	cf, err := fixtures.LoadCache("5.2", "redis")
 	if err != nil {
 		return nil, fmt.Errorf("%w (run compat_test/generate.sh)", err)
 	}
 	for _, c := range cf.Cases {
 		if c.Name == name && c.Engine == "cache" {
-			v, err := djangosession.UnmarshalPickle(c.Pickle)
+			v, err := pickle.Unmarshal(c.Pickle)
 			if err != nil {
 				return nil, err
 			}
-			return v.(*djangosession.Dict), nil
+			return v.(*py.Dict), nil
 		}
 	}
 	return nil, fmt.Errorf("no fixture case %q", name)
@@ -149,7 +152,7 @@ type rawOps struct {
 type bench struct {
 	dur    time.Duration
 	maxOps int
-	d      *djangosession.Dict
+	d      *py.Dict
 }
 
 func (b bench) backend(name string, c djangosession.Cache, raw rawOps, concs []int) []Result {
@@ -158,7 +161,7 @@ func (b bench) backend(name string, c djangosession.Cache, raw rawOps, concs []i
 	check(err)
 	atomicSt, err := djangosession.NewStore(c, djangosession.Config{DjangoVersion: "5.2", KeyPrefix: keyPrefix, AtomicSave: true})
 	check(err)
-	p, err := djangosession.MarshalPickle(b.d, 5)
+	p, err := pickle.Marshal(b.d, 5)
 	check(err)
 	maxConc := slices.Max(concs)
 	keys := make([]string, maxConc)

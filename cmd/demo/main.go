@@ -33,8 +33,11 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/djangobridge/bridge/auth"
+	"github.com/djangobridge/bridge/csrf"
 	"github.com/djangobridge/bridge/djangosession"
 	"github.com/djangobridge/bridge/djangosession/redisstore"
+	"github.com/djangobridge/bridge/messages"
 )
 
 func main() {
@@ -107,20 +110,20 @@ func serve(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "demo:", err)
 		return 1
 	}
-	csrf := &djangosession.CSRF{}
-	auth := &djangosession.Auth{SecretKey: *secret, PasswordHash: users.lookup, CSRF: csrf}
+	cs := &csrf.CSRF{}
+	am := &auth.Manager{SecretKey: *secret, PasswordHash: users.lookup, CSRF: cs}
 	mw := &djangosession.Middleware{Store: store}
 
 	logf := func(format string, a ...any) { fmt.Fprintf(stdout, "[go service] "+format+"\n", a...) }
-	session := func(w http.ResponseWriter, r *http.Request) (*djangosession.Session, djangosession.User, bool) {
+	session := func(w http.ResponseWriter, r *http.Request) (*djangosession.Session, auth.User, bool) {
 		s, err := djangosession.FromContext(r.Context())
 		if err != nil {
-			return nil, djangosession.User{}, false // the middleware answers 500
+			return nil, auth.User{}, false // the middleware answers 500
 		}
-		u, err := auth.GetUser(r.Context(), s)
+		u, err := am.GetUser(r.Context(), s)
 		if err != nil {
 			http.Error(w, "user lookup failed", http.StatusInternalServerError)
-			return nil, djangosession.User{}, false
+			return nil, auth.User{}, false
 		}
 		return s, u, true
 	}
@@ -138,7 +141,7 @@ func serve(args []string, stdout, stderr io.Writer) int {
 		logf("GET /go/whoami: logged in as %s (id %s, backend %s)", users.names[u.ID], u.ID, u.Backend)
 		fmt.Fprintf(w, "%s %s\n", u.ID, users.names[u.ID])
 	})
-	mux.Handle("POST /go/note", csrf.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	mux.Handle("POST /go/note", cs.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s, u, ok := session(w, r)
 		if !ok {
 			return
@@ -150,19 +153,19 @@ func serve(args []string, stdout, stderr io.Writer) int {
 		note := r.PostFormValue("note")
 		s.Set("go_note", note)
 		msg := fmt.Sprintf("Hello %s, from the Go service", users.names[u.ID])
-		if err := djangosession.AddMessage(s, djangosession.Message{Level: djangosession.MessageInfo, Message: msg}); err != nil {
+		if err := messages.Add(s, messages.Message{Level: messages.Info, Message: msg}); err != nil {
 			http.Error(w, err.Error(), http.StatusInternalServerError)
 			return
 		}
 		logf("POST /go/note: CSRF token accepted; set go_note=%q and flashed %q for %s", note, msg, users.names[u.ID])
 		fmt.Fprintln(w, "noted")
 	})))
-	mux.Handle("POST /go/logout", csrf.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	mux.Handle("POST /go/logout", cs.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s, u, ok := session(w, r)
 		if !ok {
 			return
 		}
-		if err := auth.Logout(r.Context(), s); err != nil {
+		if err := am.Logout(r.Context(), s); err != nil {
 			http.Error(w, err.Error(), http.StatusInternalServerError)
 			return
 		}

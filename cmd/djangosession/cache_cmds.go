@@ -8,6 +8,9 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/djangobridge/bridge/pickle"
+	"github.com/djangobridge/bridge/py"
+
 	"github.com/djangobridge/bridge/djangosession"
 )
 
@@ -63,7 +66,7 @@ func (f *cacheFlags) config() (djangosession.Config, error) {
 		DjangoVersion:    f.dj.v,
 		KeyPrefix:        f.keyPrefix,
 		Version:          f.version,
-		Codec:            &djangosession.PickleCodec{AllowGlobals: f.allow},
+		Codec:            &pickle.Codec{AllowGlobals: f.allow},
 		SessionCookieAge: f.cookieAge,
 	}
 	switch f.engine {
@@ -204,16 +207,16 @@ Example:
 			_, err := e.stdout.Write(b)
 			return err
 		}
-		codec := djangosession.PickleCodec{AllowGlobals: f.allow}
+		codec := pickle.Codec{AllowGlobals: f.allow}
 		v, err := codec.Decode(b)
-		if fg := (*djangosession.ForbiddenGlobalError)(nil); errors.As(err, &fg) {
+		if fg := (*pickle.ForbiddenGlobalError)(nil); errors.As(err, &fg) {
 			return fmt.Errorf("rejected: %w (Django would load it; pass --allow-global %s to see it)", err, fg.Global)
 		}
 		if err != nil {
 			return fmt.Errorf("rejected: the stored value is not a valid pickle (Django starts a new empty session): %w", err)
 		}
 		switch v.(type) {
-		case *djangosession.Dict, *djangosession.OrderedDict:
+		case *py.Dict, *py.OrderedDict:
 			return out.writeTagged(e, v)
 		case nil:
 			return errors.New("rejected: the stored value is None (Django starts a new empty session)")
@@ -282,7 +285,7 @@ Example:
 		if h, ok := c.cache.(djangosession.ProtocolHinter); ok {
 			protocol = h.PickleProtocol()
 		}
-		codec := djangosession.PickleCodec{Protocol: protocol, AllowGlobals: f.allow}
+		codec := pickle.Codec{Protocol: protocol, AllowGlobals: f.allow}
 		b, err := codec.Encode(d)
 		if err != nil {
 			return fmt.Errorf("cannot pickle the session: %w", err)

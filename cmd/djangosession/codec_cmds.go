@@ -5,7 +5,7 @@ import (
 	"flag"
 	"fmt"
 
-	"github.com/djangobridge/bridge/djangosession"
+	"github.com/djangobridge/bridge/pickle"
 )
 
 var decodeCmd = &command{
@@ -43,10 +43,10 @@ func runDecode(e *env, name string, args []string) error {
 	if err != nil {
 		return err
 	}
-	codec := djangosession.PickleCodec{AllowGlobals: allow}
+	codec := pickle.Codec{AllowGlobals: allow}
 	v, err := codec.Decode(b)
 	if err != nil {
-		if fg := (*djangosession.ForbiddenGlobalError)(nil); errors.As(err, &fg) {
+		if fg := (*pickle.ForbiddenGlobalError)(nil); errors.As(err, &fg) {
 			return fmt.Errorf("rejected: %w (to decode it anyway, as an inert object, pass --allow-global %s)", err, fg.Global)
 		}
 		return fmt.Errorf("rejected: not a valid pickle: %w", err)
@@ -91,7 +91,7 @@ func runEncode(e *env, name string, args []string) error {
 	if err != nil {
 		return err
 	}
-	codec := djangosession.PickleCodec{Protocol: *protocol, AllowGlobals: allow}
+	codec := pickle.Codec{Protocol: *protocol, AllowGlobals: allow}
 	b, err := codec.Encode(v)
 	if err != nil {
 		return fmt.Errorf("cannot pickle the value: %w", err)

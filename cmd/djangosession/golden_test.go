@@ -6,7 +6,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/djangobridge/bridge/djangosession"
+	"github.com/djangobridge/bridge/internal/tagged"
+	"github.com/djangobridge/bridge/py"
+
 	"github.com/djangobridge/bridge/internal/fixtures"
 	"github.com/djangobridge/bridge/internal/pybridge"
 )
@@ -38,9 +40,9 @@ func fixtureVersions(t *testing.T) []string {
 }
 
 // tagged decodes tagged JSON or fails the test.
-func tagged(t *testing.T, what string, b []byte) any {
+func taggedValue(t *testing.T, what string, b []byte) any {
 	t.Helper()
-	v, err := djangosession.UnmarshalTagged(b)
+	v, err := tagged.Unmarshal(b)
 	if err != nil {
 		t.Fatalf("%s: %v in %.200s", what, err, b)
 	}
@@ -50,7 +52,7 @@ func tagged(t *testing.T, what string, b []byte) any {
 // str decodes a tagged JSON str.
 func str(t *testing.T, what string, b json.RawMessage) string {
 	t.Helper()
-	s, ok := tagged(t, what, b).(string)
+	s, ok := taggedValue(t, what, b).(string)
 	if !ok {
 		t.Fatalf("%s: value %.100s is not a str", what, b)
 	}
@@ -64,12 +66,12 @@ func expectValue(t *testing.T, what string, r result, want json.RawMessage) {
 		t.Errorf("%s: exit %d, stderr %q", what, r.code, r.stderr)
 		return
 	}
-	got, err := djangosession.UnmarshalTagged([]byte(r.stdout))
+	got, err := tagged.Unmarshal([]byte(r.stdout))
 	if err != nil {
 		t.Errorf("%s: stdout is not tagged JSON: %v", what, err)
 		return
 	}
-	if !djangosession.EqualValues(got, tagged(t, what, want)) {
+	if !py.Equal(got, taggedValue(t, what, want)) {
 		t.Errorf("%s:\n got %.300s\nwant %.300s", what, r.stdout, want)
 	}
 }
@@ -188,7 +190,7 @@ func TestGoldenSigning(t *testing.T) {
 				case "session_encode":
 					args := []string{"session-data", "encode", "--timestamp", fmt.Sprint(c.Timestamp), "--serializer", c.Serializer, "--secret-key", c.SecretKey}
 					r := cli(t, nil, string(c.Value), args...)
-					if c.Serializer == "pickle" && r.code == 0 && r.stdout != c.SessionData+"\n" && repeatsAString(tagged(t, what, c.Value)) {
+					if c.Serializer == "pickle" && r.code == 0 && r.stdout != c.SessionData+"\n" && repeatsAString(taggedValue(t, what, c.Value)) {
 						// CPython memoizes a repeated (interned) str and writes BINGET for its later
 						// uses; the Go encoder, which cannot see object identity, writes each one. The
 						// data differs from Django's but must still decode to the same session.
@@ -346,7 +348,7 @@ func TestGoldenDBRows(t *testing.T) {
 					r := cli(t, map[string]string{"DJANGO_SECRET_KEY": meta.Settings.SecretKey}, row.SessionData,
 						"session-data", "decode", "--django", v, "--serializer", serializer)
 					// Expected is the session Django held; JSON turned its tuples into lists.
-					want, err := djangosession.MarshalTagged(tuplesToLists(tagged(t, row.Name, row.Expected)))
+					want, err := tagged.Marshal(tuplesToLists(taggedValue(t, row.Name, row.Expected)))
 					if err != nil {
 						t.Fatal(err)
 					}
@@ -378,9 +380,9 @@ func repeatsAString(v any) bool {
 					return true
 				}
 			}
-		case djangosession.Tuple:
+		case py.Tuple:
 			return walk([]any(x))
-		case *djangosession.Dict:
+		case *py.Dict:
 			for k, e := range x.All() {
 				if walk(k) || walk(e) {
 					return true
@@ -395,7 +397,7 @@ func repeatsAString(v any) bool {
 // tuplesToLists is what a JSON round trip makes of a value: tuples become lists.
 func tuplesToLists(v any) any {
 	switch x := v.(type) {
-	case djangosession.Tuple:
+	case py.Tuple:
 		return tuplesToLists([]any(x))
 	case []any:
 		out := make([]any, len(x))
@@ -403,8 +405,8 @@ func tuplesToLists(v any) any {
 			out[i] = tuplesToLists(e)
 		}
 		return out
-	case *djangosession.Dict:
-		out := djangosession.NewDict(x.Len())
+	case *py.Dict:
+		out := py.NewDict(x.Len())
 		for k, e := range x.All() {
 			if err := out.SetKey(k, tuplesToLists(e)); err != nil {
 				panic(err) // the key came from a dict

@@ -11,6 +11,11 @@ import (
 	"strings"
 	"time"
 
+	"github.com/djangobridge/bridge/internal/tagged"
+	"github.com/djangobridge/bridge/pickle"
+	"github.com/djangobridge/bridge/py"
+	"github.com/djangobridge/bridge/signing"
+
 	"github.com/djangobridge/bridge/djangosession"
 )
 
@@ -69,7 +74,7 @@ func readTagged(e *env, pos []string) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	v, err := djangosession.UnmarshalTagged(b)
+	v, err := tagged.Unmarshal(b)
 	if err != nil {
 		return nil, fmt.Errorf("input is not tagged JSON: %w", err)
 	}
@@ -77,12 +82,12 @@ func readTagged(e *env, pos []string) (any, error) {
 }
 
 // readSession reads a tagged JSON dict: a session.
-func readSession(e *env, pos []string) (*djangosession.Dict, error) {
+func readSession(e *env, pos []string) (*py.Dict, error) {
 	v, err := readTagged(e, pos)
 	if err != nil {
 		return nil, err
 	}
-	d, ok := v.(*djangosession.Dict)
+	d, ok := v.(*py.Dict)
 	if !ok {
 		return nil, fmt.Errorf("a session is a dict (a JSON object), not %s", typeName(v))
 	}
@@ -106,11 +111,11 @@ func typeName(v any) string {
 		return "list"
 	case []byte:
 		return "bytes"
-	case djangosession.Tuple:
+	case py.Tuple:
 		return "tuple"
-	case *djangosession.OrderedDict:
+	case *py.OrderedDict:
 		return "OrderedDict"
-	case *djangosession.Dict:
+	case *py.Dict:
 		return "dict"
 	}
 	return fmt.Sprintf("%T", v)
@@ -125,7 +130,7 @@ func (o *output) add(fs *flag.FlagSet) {
 
 // writeTagged prints v as tagged JSON and a newline.
 func (o *output) writeTagged(e *env, v any) error {
-	b, err := djangosession.MarshalTagged(v)
+	b, err := tagged.Marshal(v)
 	if err != nil {
 		return fmt.Errorf("cannot write the value as tagged JSON: %w", err)
 	}
@@ -175,7 +180,7 @@ func (s *secrets) secret(e *env) (string, error) {
 
 // keyAndSerializer returns the secret key (--secret-key or $DJANGO_SECRET_KEY) and the
 // serializer --serializer names, in that order of checking.
-func keyAndSerializer(e *env, sec *secrets, ser *serializerFlag) (string, djangosession.Serializer, error) {
+func keyAndSerializer(e *env, sec *secrets, ser *serializerFlag) (string, signing.Serializer, error) {
 	key, err := sec.secret(e)
 	if err != nil {
 		return "", nil, err
@@ -242,15 +247,15 @@ func (s *serializerFlag) add(fs *flag.FlagSet) {
 	fs.Var(&s.allow, "allow-global", "with --serializer pickle: a class (module.QualName) whose instances may be decoded, as inert objects (repeatable)")
 }
 
-func (s *serializerFlag) serializer() (djangosession.Serializer, error) {
+func (s *serializerFlag) serializer() (signing.Serializer, error) {
 	switch s.name {
 	case "json":
 		if len(s.allow) > 0 {
 			return nil, usagef("--allow-global needs --serializer pickle")
 		}
-		return djangosession.JSONSerializer{}, nil
+		return signing.JSONSerializer{}, nil
 	case "pickle":
-		return djangosession.PickleSerializer{Codec: &djangosession.PickleCodec{AllowGlobals: s.allow}}, nil
+		return djangosession.PickleSerializer{Codec: &pickle.Codec{AllowGlobals: s.allow}}, nil
 	}
 	return nil, usagef("--serializer %q: use json or pickle", s.name)
 }

@@ -11,6 +11,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/djangobridge/bridge/internal/tagged"
+	"github.com/djangobridge/bridge/py"
+
 	"github.com/djangobridge/bridge/djangosession"
 	"github.com/djangobridge/bridge/internal/pybridge"
 )
@@ -118,12 +121,12 @@ func newSessionKey(t *testing.T) string {
 // liveSession is a session with the types a Django app keeps, as tagged JSON.
 func liveSession(t *testing.T, extra ...any) []byte {
 	big70, _ := new(big.Int).SetString("1180591620717411303424", 10)
-	d := djangosession.DictOf(
+	d := py.DictOf(
 		"_auth_user_id", "1",
 		"_auth_user_backend", "django.contrib.auth.backends.ModelBackend",
-		"cart", []any{int64(1), "two", djangosession.Tuple{2.5, nil, true}},
-		"when", djangosession.DateTime{Year: 2024, Month: 2, Day: 29, Hour: 23, Minute: 59, Second: 58, Microsecond: 123456, TZ: djangosession.TimeZone{}},
-		"price", djangosession.Decimal{Value: "12.50"},
+		"cart", []any{int64(1), "two", py.Tuple{2.5, nil, true}},
+		"when", py.DateTime{Year: 2024, Month: 2, Day: 29, Hour: 23, Minute: 59, Second: 58, Microsecond: 123456, TZ: py.TimeZone{}},
+		"price", py.Decimal{Value: "12.50"},
 		"big", big70,
 		"raw", []byte{0, 255},
 		"é", "ünïcode ✓",
@@ -131,7 +134,7 @@ func liveSession(t *testing.T, extra ...any) []byte {
 	for i := 0; i+1 < len(extra); i += 2 {
 		d.Set(extra[i].(string), extra[i+1])
 	}
-	b, err := djangosession.MarshalTagged(d)
+	b, err := tagged.Marshal(d)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -148,7 +151,7 @@ type loaded struct {
 
 func sameValue(t *testing.T, what string, got, want []byte) {
 	t.Helper()
-	if !djangosession.EqualValues(tagged(t, what+" (got)", got), tagged(t, what+" (want)", want)) {
+	if !py.Equal(taggedValue(t, what+" (got)", got), taggedValue(t, what+" (want)", want)) {
 		t.Errorf("%s:\n got %.400s\nwant %.400s", what, got, want)
 	}
 }

@@ -179,10 +179,13 @@ Examples:
 	return b.String()
 }
 
-// describeError renders an error for stderr without the library's repeated package prefix.
+// describeError renders an error for stderr without the library's package prefixes, which
+// say nothing to a user of the command ("pickle: " and "zlib: " stay: they name the format).
 func describeError(err error) string {
 	msg := err.Error()
 	msg = strings.ReplaceAll(msg, "djangosession: ", "")
+	msg = strings.ReplaceAll(msg, "signing: ", "")
+	msg = strings.ReplaceAll(msg, "pyjson: ", "json: ")
 	return msg
 }
 

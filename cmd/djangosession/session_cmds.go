@@ -5,6 +5,8 @@ import (
 	"flag"
 	"fmt"
 
+	"github.com/djangobridge/bridge/signing"
+
 	"github.com/djangobridge/bridge/djangosession"
 )
 
@@ -25,7 +27,7 @@ func subcommand(args []string, what string) (string, []string, error) {
 // emptySession explains a value Django reads as an empty session, and what Django does.
 func emptySession(err error, what string) error {
 	django := "returns an empty session"
-	if errors.Is(err, djangosession.ErrBadSignature) && what == "session-data" {
+	if errors.Is(err, signing.ErrBadSignature) && what == "session-data" {
 		django = `logs "Session data corrupted" and returns an empty session`
 	}
 	if what == "cookie" {
@@ -132,7 +134,7 @@ func runSessionData(e *env, name string, args []string) error {
 	}
 	d, idx, err := djangosession.DecodeSessionDataKey(data, opts)
 	if err != nil {
-		var ia *djangosession.InvalidAlgorithmError
+		var ia *signing.InvalidAlgorithmError
 		if errors.As(err, &ia) {
 			return signingError(err)
 		}
@@ -244,7 +246,7 @@ func runCookie(e *env, name string, args []string) error {
 	}
 	d, idx, err := djangosession.DecodeSignedCookieSessionKey(cookie, opts)
 	if err != nil {
-		var ia *djangosession.InvalidAlgorithmError
+		var ia *signing.InvalidAlgorithmError
 		if errors.As(err, &ia) {
 			return signingError(err)
 		}

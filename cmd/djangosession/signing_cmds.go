@@ -5,6 +5,9 @@ import (
 	"flag"
 	"fmt"
 
+	"github.com/djangobridge/bridge/auth"
+	"github.com/djangobridge/bridge/signing"
+
 	"github.com/djangobridge/bridge/djangosession"
 )
 
@@ -26,7 +29,7 @@ func (o *optString) Set(s string) error {
 // ("django.core.signing"); an empty salt is, as in Django, TimestampSigner's default.
 func dumpsSalt(o optString) string {
 	if o.set && o.v == "" {
-		return djangosession.DefaultTimestampSignerSalt
+		return signing.DefaultTimestampSignerSalt
 	}
 	return o.v
 }
@@ -34,10 +37,10 @@ func dumpsSalt(o optString) string {
 // signingError turns a library error into a usage error when the command line caused it (an
 // algorithm or separator Django refuses, an empty key), or a rejection that says why.
 func signingError(err error) error {
-	var ia *djangosession.InvalidAlgorithmError
-	var is *djangosession.InvalidSeparatorError
+	var ia *signing.InvalidAlgorithmError
+	var is *signing.InvalidSeparatorError
 	switch {
-	case errors.As(err, &ia), errors.As(err, &is), errors.Is(err, djangosession.ErrEmptyKey):
+	case errors.As(err, &ia), errors.As(err, &is), errors.Is(err, signing.ErrEmptyKey):
 		return usagef("%s", describeError(err))
 	}
 	return rejection(err)
@@ -46,11 +49,11 @@ func signingError(err error) error {
 // rejection explains why an input was refused and what Django does with it.
 func rejection(err error) error {
 	switch {
-	case errors.Is(err, djangosession.ErrSignatureExpired):
+	case errors.Is(err, signing.ErrSignatureExpired):
 		return fmt.Errorf("rejected: %w", err)
-	case errors.Is(err, djangosession.ErrBadSignature):
+	case errors.Is(err, signing.ErrBadSignature):
 		return fmt.Errorf("rejected: %w (wrong secret key, salt or algorithm, or the value was changed)", err)
-	case errors.Is(err, djangosession.ErrCorrupt):
+	case errors.Is(err, djangosession.ErrCorrupt), errors.Is(err, signing.ErrCorrupt):
 		return fmt.Errorf("rejected: the signature is valid but the data cannot be decoded: %w", err)
 	}
 	return err
@@ -103,7 +106,7 @@ func runDumps(e *env, name string, args []string) error {
 	if err != nil {
 		return err
 	}
-	signed, err := djangosession.Dumps(v, djangosession.DumpsOptions{
+	signed, err := signing.Dumps(v, signing.DumpsOptions{
 		Key: key, Salt: dumpsSalt(salt), Algorithm: algorithm, Serializer: s,
 		Compress: *compress, Now: clock(ts),
 	})
@@ -177,14 +180,14 @@ func runLoads(e *env, name string, args []string) error {
 	if err != nil {
 		return err
 	}
-	opts := djangosession.LoadsOptions{
+	opts := signing.LoadsOptions{
 		Key: key, FallbackKeys: sec.fallbacks, Salt: dumpsSalt(salt), Algorithm: algorithm,
 		Serializer: s, MaxAge: age, Now: clock(now),
 	}
 	if dj.is32() {
 		opts.LegacyAlgorithm = "sha1"
 	}
-	l, err := djangosession.LoadsDetail(signed, opts)
+	l, err := signing.LoadsDetail(signed, opts)
 	if err != nil {
 		return signingError(err)
 	}
@@ -209,7 +212,7 @@ func (f *signerFlags) add(fs *flag.FlagSet) {
 	f.sec.add(fs)
 	fs.Var(&f.key, "key", "")
 	fs.StringVar(&f.salt, "salt", "", "")
-	fs.StringVar(&f.sep, "sep", djangosession.DefaultSep, "")
+	fs.StringVar(&f.sep, "sep", signing.DefaultSep, "")
 	algorithmFlag(fs, &f.algorithm)
 	fs.Var(&f.timestamp, "timestamp", "")
 	fs.BoolVar(&f.timestamped, "timestamped", false, "")
@@ -218,21 +221,21 @@ func (f *signerFlags) add(fs *flag.FlagSet) {
 	f.dj.add(fs, "")
 }
 
-func (f *signerFlags) signer(e *env) (djangosession.Signer, error) {
+func (f *signerFlags) signer(e *env) (signing.Signer, error) {
 	if err := f.dj.check(); err != nil {
-		return djangosession.Signer{}, err
+		return signing.Signer{}, err
 	}
 	key := f.key.v
 	if !f.key.set {
 		k, err := f.sec.secret(e)
 		if err != nil {
-			return djangosession.Signer{}, err
+			return signing.Signer{}, err
 		}
 		key = k
 	} else if key == "" {
-		return djangosession.Signer{}, usagef("--key is empty")
+		return signing.Signer{}, usagef("--key is empty")
 	}
-	s := djangosession.Signer{Key: key, FallbackKeys: f.sec.fallbacks, Salt: f.salt, Sep: f.sep, Algorithm: f.algorithm}
+	s := signing.Signer{Key: key, FallbackKeys: f.sec.fallbacks, Salt: f.salt, Sep: f.sep, Algorithm: f.algorithm}
 	if f.dj.is32() {
 		s.LegacyAlgorithm = "sha1"
 	}
@@ -300,7 +303,7 @@ func runSign(e *env, name string, args []string) error {
 	}
 	var signed string
 	if f.timestamp.set || f.timestamped {
-		signed, err = djangosession.TimestampSigner{Signer: s, Now: clock(f.timestamp)}.Sign(value)
+		signed, err = signing.TimestampSigner{Signer: s, Now: clock(f.timestamp)}.Sign(value)
 	} else {
 		signed, err = s.Sign(value)
 	}
@@ -350,7 +353,7 @@ func runUnsign(e *env, name string, args []string) error {
 		return err
 	}
 	if f.timestamped || f.maxAge.set {
-		u, err := djangosession.TimestampSigner{Signer: s, Now: clock(f.now)}.UnsignDetail(signed, maxAge)
+		u, err := signing.TimestampSigner{Signer: s, Now: clock(f.now)}.UnsignDetail(signed, maxAge)
 		if err != nil {
 			return signingError(err)
 		}
@@ -423,7 +426,7 @@ func runAuthHash(e *env, name string, args []string) error {
 			return usagef("--check tries every hash Django accepts; leave out --algorithm")
 		}
 		keys := append([]string{key}, sec.fallbacks...)
-		ok, idx := djangosession.VerifySessionAuthHash(check.v, pw.v, keys, djangosession.AuthHashOptions{AcceptLegacySHA1: dj.is32()})
+		ok, idx := auth.VerifySessionAuthHash(check.v, pw.v, keys, auth.HashOptions{AcceptLegacySHA1: dj.is32()})
 		if !ok {
 			return errors.New("rejected: no match: the stored hash was made with another password or secret key; Django's get_user flushes the session (the user is logged out)")
 		}
@@ -432,9 +435,9 @@ func runAuthHash(e *env, name string, args []string) error {
 	}
 	switch *algorithm {
 	case "sha256":
-		return e.println(djangosession.SessionAuthHash(pw.v, key))
+		return e.println(auth.SessionAuthHash(pw.v, key))
 	case "sha1":
-		return e.println(djangosession.LegacySessionAuthHash(pw.v, key))
+		return e.println(auth.LegacySessionAuthHash(pw.v, key))
 	}
 	return usagef("--algorithm %q: Django's session auth hash is sha256 (or sha1 in 3.2's legacy form)", *algorithm)
 }

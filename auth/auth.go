@@ -1,0 +1,245 @@
+package auth
+
+import (
+	"context"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"math/big"
+	"slices"
+	"strconv"
+
+	"github.com/djangobridge/bridge/csrf"
+	"github.com/djangobridge/bridge/djangosession"
+)
+
+// The session keys of django.contrib.auth.
+const (
+	// SessionKey is SESSION_KEY: str(user.pk).
+	SessionKey = "_auth_user_id"
+	// BackendSessionKey is BACKEND_SESSION_KEY: the dotted path of the backend that
+	// authenticated the user.
+	BackendSessionKey = "_auth_user_backend"
+	// HashSessionKey is HASH_SESSION_KEY: [SessionAuthHash] of the user's password hash.
+	HashSessionKey = "_auth_user_hash"
+)
+
+// ModelBackend is Django's default (and usually only) AUTHENTICATION_BACKENDS entry.
+const ModelBackend = "django.contrib.auth.backends.ModelBackend"
+
+// PasswordHashFunc returns the password field Django stores for the user whose primary key is
+// userID (str(pk), e.g. "42"): the hash string of auth_user.password, such as
+// "pbkdf2_sha256$...". For a user that does not exist, or that the backend would not return (an
+// inactive user with ModelBackend), it returns an error matching ErrNotFound. Any other error
+// (a database outage) is passed on by [Manager] and never taken for "logged out".
+//
+// The authdb sub-package builds one from a *sql.DB. It must be safe for concurrent use.
+type PasswordHashFunc func(ctx context.Context, userID string) (string, error)
+
+// User is the user a session is logged in as. The zero User is Django's AnonymousUser.
+type User struct {
+	ID      string // str(pk), the value of "_auth_user_id"
+	Backend string // the value of "_auth_user_backend"
+}
+
+// IsAuthenticated reports whether u is a logged-in user (user.is_authenticated).
+func (u User) IsAuthenticated() bool { return u.ID != "" }
+
+// Manager is the session side of django.contrib.auth: who is logged in (get_user), login and
+// logout, on a [Session] shared with Django. The zero value of each field is Django's default,
+// except PasswordHash, which is required.
+//
+// Go cannot run Django's code: Login does not send the user_logged_in signal (so
+// auth_user.last_login is not updated) and Logout does not send user_logged_out.
+type Manager struct {
+	// SecretKey is SECRET_KEY, with which the session auth hash is made (required).
+	SecretKey string
+
+	// SecretKeyFallbacks is SECRET_KEY_FALLBACKS (Django 4.1+; Django default: []). A session
+	// whose hash was made with a fallback is accepted and re-hashed with SecretKey, and its key
+	// is cycled, as Django 4.1.8+ does. Ignored for Django 3.2, which has no fallbacks.
+	SecretKeyFallbacks []string
+
+	// AuthenticationBackends is AUTHENTICATION_BACKENDS (Django default: [ModelBackend]). A
+	// session whose backend is not listed is anonymous, as in Django.
+	AuthenticationBackends []string
+
+	// PasswordHash looks up the user's stored password hash (required).
+	PasswordHash PasswordHashFunc
+
+	// CSRF, when not nil, means CSRF_USE_SESSIONS = True with these settings: Login rotates
+	// the session's CSRF secret as Django's login calls rotate_token. When nil, Login leaves
+	// the CSRF token alone (with CSRF_USE_SESSIONS = False Django would set a new csrftoken
+	// cookie, which Login cannot do).
+	CSRF *csrf.CSRF
+}
+
+// ErrNoBackend: Login got no backend and AuthenticationBackends lists more than one (Django's
+// ValueError "You have multiple authentication backends configured...").
+var ErrNoBackend = errors.New("auth: several authentication backends are configured: Login needs User.Backend")
+
+func (a *Manager) backends() []string {
+	if len(a.AuthenticationBackends) == 0 {
+		return []string{ModelBackend}
+	}
+	return a.AuthenticationBackends
+}
+
+func (a *Manager) check() error {
+	if a.PasswordHash == nil {
+		return &djangosession.ConfigError{Field: "Manager.PasswordHash", Msg: "required"}
+	}
+	if a.SecretKey == "" {
+		return &djangosession.ConfigError{Field: "Manager.SecretKey", Msg: "required"}
+	}
+	return nil
+}
+
+// sessionUserID reads "_auth_user_id" as a string. Django stores str(pk); an int is accepted
+// too, as pk.to_python would.
+func sessionUserID(s *djangosession.Session) (string, bool) {
+	v, ok := s.Get(SessionKey)
+	if !ok {
+		return "", false
+	}
+	switch x := v.(type) {
+	case string:
+		return x, true
+	case int64:
+		return strconv.FormatInt(x, 10), true
+	case int:
+		return strconv.Itoa(x), true
+	case *big.Int:
+		if x != nil {
+			return x.String(), true
+		}
+	}
+	return "", false
+}
+
+// GetUser is django.contrib.auth.get_user: the user the session is logged in as, or the zero
+// User (anonymous). Like Django it checks that the backend is one of AuthenticationBackends,
+// looks the user up, and compares the session's "_auth_user_hash" with the hash of the user's
+// current password hash (in constant time):
+//
+//   - a match with SecretKey: the user;
+//   - a match with a SECRET_KEY_FALLBACKS entry (4.2+): the user, and the session's key is
+//     cycled and the hash rewritten with SecretKey (the session is then modified);
+//   - Django 3.2 also accepts the legacy sha1 hash;
+//   - no match (the password was changed, the hash is missing or forged): the session is
+//     flushed (deleted from the cache, as Django does) and the user is anonymous.
+//
+// A user who no longer exists (the PasswordHash lookup matches ErrNotFound) is anonymous and the
+// session is left as it is, as in Django. Any other lookup or cache error is returned with the
+// zero User: it does not mean "logged out".
+func (a *Manager) GetUser(ctx context.Context, s *djangosession.Session) (User, error) {
+	if err := a.check(); err != nil {
+		return User{}, err
+	}
+	id, ok := sessionUserID(s)
+	if !ok {
+		return User{}, nil
+	}
+	backend, ok := s.String(BackendSessionKey)
+	if !ok || !slices.Contains(a.backends(), backend) {
+		return User{}, nil
+	}
+	pw, err := a.PasswordHash(ctx, id)
+	if errors.Is(err, djangosession.ErrNotFound) {
+		return User{}, nil
+	}
+	if err != nil {
+		return User{}, fmt.Errorf("auth: looking up the password hash of the session's user: %w", err)
+	}
+	stored, _ := s.String(HashSessionKey)
+	keys := []string{a.SecretKey}
+	legacy := s.DjangoVersion() == djangosession.Django32
+	if !legacy {
+		keys = append(keys, a.SecretKeyFallbacks...)
+	}
+	match, idx := VerifySessionAuthHash(stored, pw, keys, HashOptions{AcceptLegacySHA1: legacy})
+	if !match {
+		if err := s.Flush(ctx); err != nil {
+			return User{}, err
+		}
+		return User{}, nil
+	}
+	if idx > 0 {
+		if err := s.CycleKey(ctx); err != nil {
+			return User{}, err
+		}
+		s.Set(HashSessionKey, SessionAuthHash(pw, a.SecretKey))
+	}
+	return User{ID: id, Backend: backend}, nil
+}
+
+// Login is django.contrib.auth.login for a user who has been authenticated (by Go code, or by
+// Django): if the session belongs to another user, or to this user with another auth hash, it
+// is flushed; if it belongs to nobody its key is cycled (against session fixation); then the
+// three auth keys are set and, with CSRF set, the CSRF secret is rotated. The session is
+// modified, so that the middleware saves it and sets the new cookie.
+//
+// user.Backend may be empty when AuthenticationBackends has a single entry (ErrNoBackend
+// otherwise). The password hash comes from PasswordHash (an error matching ErrNotFound fails
+// the login).
+func (a *Manager) Login(ctx context.Context, s *djangosession.Session, user User) error {
+	if err := a.check(); err != nil {
+		return err
+	}
+	if user.ID == "" {
+		return errors.New("auth: Login needs a User with an ID")
+	}
+	backend := user.Backend
+	if backend == "" {
+		bs := a.backends()
+		if len(bs) != 1 {
+			return ErrNoBackend
+		}
+		backend = bs[0]
+	}
+	pw, err := a.PasswordHash(ctx, user.ID)
+	if err != nil {
+		return fmt.Errorf("auth: looking up the password hash of user %q: %w", user.ID, err)
+	}
+	hash := SessionAuthHash(pw, a.SecretKey)
+	if s.Has(SessionKey) {
+		cur, _ := sessionUserID(s)
+		stored, _ := s.String(HashSessionKey)
+		if cur != user.ID || subtle.ConstantTimeCompare([]byte(stored), []byte(hash)) != 1 {
+			if err := s.Flush(ctx); err != nil {
+				return err
+			}
+		}
+	} else if err := s.CycleKey(ctx); err != nil {
+		return err
+	}
+	s.Set(SessionKey, user.ID)
+	s.Set(BackendSessionKey, backend)
+	s.Set(HashSessionKey, hash)
+	if a.CSRF != nil {
+		if err := a.CSRF.Rotate(s); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Logout is django.contrib.auth.logout: the session is flushed (emptied, deleted from the cache,
+// its key dropped), so that the middleware deletes the cookie.
+func (a *Manager) Logout(ctx context.Context, s *djangosession.Session) error {
+	return s.Flush(ctx)
+}
+
+// UpdateSessionAuthHash is django.contrib.auth.update_session_auth_hash: after the user's
+// password was changed (by Go code), it cycles the session key and stores the new hash, so that
+// this session stays logged in while the others are logged out. newPasswordHash is the new
+// stored password hash.
+func (a *Manager) UpdateSessionAuthHash(ctx context.Context, s *djangosession.Session, newPasswordHash string) error {
+	if err := s.CycleKey(ctx); err != nil {
+		return err
+	}
+	if id, _ := sessionUserID(s); id != "" {
+		s.Set(HashSessionKey, SessionAuthHash(newPasswordHash, a.SecretKey))
+	}
+	return nil
+}

@@ -1,0 +1,40 @@
+package py
+
+import (
+	"math"
+	"math/big"
+	"testing"
+)
+
+// TestEqualValuesStrict checks FORMAT.md's type-strict comparison.
+func TestEqualValuesStrict(t *testing.T) {
+	nan := math.NaN()
+	s1, _ := NewSet(int64(1), "a")
+	s2, _ := NewSet("a", int64(1))
+	tests := []struct {
+		name string
+		a, b any
+		want bool
+	}{
+		{"int vs float", int64(1), 1.0, false},
+		{"int vs bool", int64(1), true, false},
+		{"int64 vs big.Int", int64(5), big.NewInt(5), true},
+		{"tuple vs list", Tuple{int64(1)}, []any{int64(1)}, false},
+		{"bytes vs bytearray", []byte("x"), ByteArray("x"), false},
+		{"floats by bits: -0.0", 0.0, math.Copysign(0, -1), false},
+		{"floats by bits: NaN", nan, nan, true},
+		{"sets unordered", s1, s2, true},
+		{"dicts ordered", DictOf("a", int64(1), "b", int64(2)), DictOf("b", int64(2), "a", int64(1)), false},
+		{"dict vs OrderedDict", DictOf("a", int64(1)), &OrderedDict{Dict: *DictOf("a", int64(1))}, false},
+		{"datetime fold", DateTime{Year: 2023, Month: 1, Day: 1}, DateTime{Year: 2023, Month: 1, Day: 1, Fold: 1}, false},
+		{"timezone name", DateTime{Year: 2023, Month: 1, Day: 1, TZ: TimeZone{}}, DateTime{Year: 2023, Month: 1, Day: 1, TZ: TimeZone{Name: new(string)}}, false},
+		{"decimal text", Decimal{Value: "1.0"}, Decimal{Value: "1"}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := Equal(tt.a, tt.b); got != tt.want {
+				t.Fatalf("EqualValues = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
