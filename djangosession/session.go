@@ -149,7 +149,7 @@ func (s *Session) Set(key string, value any) {
 // Remove deletes key and reports whether it was there (del session[key], which raises KeyError
 // and leaves the session unmodified for a missing key).
 func (s *Session) Remove(key string) bool {
-	if !s.session().Delete(key) {
+	if !s.session().Remove(key) {
 		return false
 	}
 	s.modified = true
@@ -162,7 +162,7 @@ func (s *Session) Pop(key string) (any, bool) {
 	d := s.session()
 	v, ok := d.Get(key)
 	if ok {
-		d.Delete(key)
+		d.Remove(key)
 		s.modified = true
 	}
 	return v, ok

@@ -234,14 +234,14 @@ func (d *Dict) AppendDistinct(items []Item) {
 	}
 }
 
-// Delete removes the string key and reports whether it was present. The order of the other
+// Remove removes the string key and reports whether it was present. The order of the other
 // keys is kept.
-func (d *Dict) Delete(key string) bool {
+func (d *Dict) Remove(key string) bool {
 	return d.delete(hashKey{kind: 's', s: key})
 }
 
-// DeleteKey removes a key of any hashable type and reports whether it was present.
-func (d *Dict) DeleteKey(key any) bool {
+// RemoveKey removes a key of any hashable type and reports whether it was present.
+func (d *Dict) RemoveKey(key any) bool {
 	k, err := keyOf(key)
 	if err != nil {
 		return false

@@ -86,12 +86,12 @@ func (o Options) Query() (string, error) {
 	return "SELECT " + cols + " FROM " + table + " WHERE " + id + " = " + ph, nil
 }
 
-// PasswordHash returns a auth.PasswordHashFunc that looks the user up in db. A missing
+// NewPasswordHashFunc returns an auth.PasswordHashFunc that looks the user up in db. A missing
 // or inactive user gives an error matching djangosession.ErrNotFound; a database error is
 // returned as it is (wrapped), and never means "logged out". db is used concurrently.
-func PasswordHash(db *sql.DB, opts Options) (auth.PasswordHashFunc, error) {
+func NewPasswordHashFunc(db *sql.DB, opts Options) (auth.PasswordHashFunc, error) {
 	if db == nil {
-		return nil, errors.New("authdb: PasswordHash needs a *sql.DB")
+		return nil, errors.New("authdb: NewPasswordHashFunc needs a *sql.DB")
 	}
 	q, err := opts.Query()
 	if err != nil {

@@ -123,7 +123,7 @@ func TestQuery(t *testing.T) {
 func TestPasswordHash(t *testing.T) {
 	ctx := context.Background()
 	db := openFake(t)
-	lookup, err := authdb.PasswordHash(db, authdb.Options{})
+	lookup, err := authdb.NewPasswordHashFunc(db, authdb.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -145,11 +145,11 @@ func TestPasswordHash(t *testing.T) {
 		}
 	}
 	// No is_active check: the inactive user is found.
-	all, _ := authdb.PasswordHash(db, authdb.Options{ActiveColumn: "-"})
+	all, _ := authdb.NewPasswordHashFunc(db, authdb.Options{ActiveColumn: "-"})
 	if got, err := all(ctx, "2"); err != nil || got != "pbkdf2_sha256$1000000$salt$other" {
 		t.Errorf("without is_active: %q %v", got, err)
 	}
-	strs, _ := authdb.PasswordHash(db, authdb.Options{StringIDs: true})
+	strs, _ := authdb.NewPasswordHashFunc(db, authdb.Options{StringIDs: true})
 	if got, err := strs(ctx, "4f0c"); err != nil || got != "argon2$x" {
 		t.Errorf("string ids: %q %v", got, err)
 	}
@@ -164,10 +164,10 @@ func TestPasswordHash(t *testing.T) {
 }
 
 func TestPasswordHashNilDB(t *testing.T) {
-	if _, err := authdb.PasswordHash(nil, authdb.Options{}); err == nil {
+	if _, err := authdb.NewPasswordHashFunc(nil, authdb.Options{}); err == nil {
 		t.Error("nil db accepted")
 	}
-	if _, err := authdb.PasswordHash(openFake(t), authdb.Options{Table: "x y"}); err == nil {
+	if _, err := authdb.NewPasswordHashFunc(openFake(t), authdb.Options{Table: "x y"}); err == nil {
 		t.Error("bad table accepted")
 	}
 }
