@@ -14,7 +14,7 @@ import (
 // authdb package for a database/sql lookup of auth_user.password).
 func ExampleManager_GetUser() {
 	ctx := context.Background()
-	store, err := djangosession.NewStore(djangosessiontest.NewCache(), djangosession.Config{})
+	store, err := djangosession.NewStore(djangosession.Config{SessionEngine: djangosession.EngineCache, Cache: djangosessiontest.NewCache()})
 	if err != nil {
 		log.Fatal(err)
 	}

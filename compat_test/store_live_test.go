@@ -123,7 +123,12 @@ func storeForConfig(t *testing.T, b *pybridge.Bridge, config string, edit func(*
 	default:
 		t.Fatalf("KEY_FUNCTION %s not mapped in this test", e.KeyFunction)
 	}
-	st, err := djangosession.NewStore(cache, cfg)
+	sc := cfg
+	sc.Cache = cache
+	if sc.SessionEngine == "" {
+		sc.SessionEngine = djangosession.EngineCache
+	}
+	st, err := djangosession.NewStore(sc)
 	if err != nil {
 		t.Fatal(err)
 	}

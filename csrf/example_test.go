@@ -15,7 +15,7 @@ import (
 // CSRF with CSRF_USE_SESSIONS = True: a Go endpoint accepts the token of a form Django
 // rendered, and can hand out tokens that Django accepts.
 func ExampleCSRF() {
-	store, err := djangosession.NewStore(djangosessiontest.NewCache(), djangosession.Config{})
+	store, err := djangosession.NewStore(djangosession.Config{SessionEngine: djangosession.EngineCache, Cache: djangosessiontest.NewCache()})
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -1,6 +1,7 @@
 package djangosession
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -157,171 +158,188 @@ func truncateKey(key string) string {
 	return key[:i] + "…"
 }
 
-// Store is django.contrib.sessions.backends.cache.SessionStore (and the cache half of
-// cached_db) seen from Go: it loads, creates, saves and deletes the sessions a Django app keeps
-// in a cache, under the same keys, with the same values and timeouts, so that Go and Django
-// share live sessions.
-//
-// A Store is safe for concurrent use; the Sessions it returns are not.
-type Store struct {
+// cacheEngine is django.contrib.sessions.backends.cache: the session dict, pickled, under
+// KEY_FUNCTION(prefix + key, KEY_PREFIX, VERSION) in the cache of SESSION_CACHE_ALIAS, with the
+// expiry age as the timeout. cached_db uses one for its cache copy, with its own prefix.
+type cacheEngine struct {
+	st       *Store
 	cache    Cache
-	replacer Replacer
-	cas      CompareAndSwapper
-	codec    pickle.Codec
-	cfg      resolved
+	replacer Replacer          // AtomicSave
+	cas      CompareAndSwapper // CompareAndSetSave
+	prefix   string            // CacheKeyPrefix or CachedDBCacheKeyPrefix
 }
 
-// sessionStrs are str values that most Django sessions hold: the keys Django's own apps write
-// (auth.SessionKey and its siblings, csrf's CSRF_SESSION_KEY, messages' storage key, the
-// custom expiry) and the default authentication backend. The Store's codec boxes them once
-// per process instead of once per load. TestSessionStrs checks them against those packages.
-var sessionStrs, _ = pickle.NewInterner("_auth_user_id", "_auth_user_backend", "_auth_user_hash",
-	"django.contrib.auth.backends.ModelBackend", "_csrftoken", ExpiryKey, "_messages")
-
-// NewStore returns a Store over c, the cache of the app's SESSION_CACHE_ALIAS, configured as the
-// app's settings.py (see [Config]). It fails with a *[ConfigError] for an invalid Config, when
-// AtomicSave is set but c does not implement [Replacer], and when CompareAndSetSave is set but c
-// does not implement [CompareAndSwapper].
-func NewStore(c Cache, cfg Config) (*Store, error) {
-	if c == nil {
-		return nil, &ConfigError{Field: "Cache", Msg: "NewStore needs a Cache"}
-	}
-	r, err := cfg.resolve()
-	if err != nil {
-		return nil, err
-	}
-	st := &Store{cache: c, cfg: r}
-	if cfg.Codec != nil {
-		st.codec = *cfg.Codec
-	}
-	if st.codec.Intern == nil {
-		st.codec.Intern = sessionStrs
-	}
-	switch {
-	case cfg.PickleProtocol != 0:
-		st.codec.Protocol = cfg.PickleProtocol
-	case st.codec.Protocol != 0:
-	default:
-		if h, ok := c.(ProtocolHinter); ok {
-			st.codec.Protocol = h.PickleProtocol()
-		}
-	}
-	if cfg.AtomicSave {
-		rep, ok := c.(Replacer)
-		if !ok {
-			return nil, &ConfigError{Field: "AtomicSave", Msg: "the Cache does not implement Replacer"}
-		}
-		st.replacer = rep
-	}
-	if cfg.CompareAndSetSave {
-		cas, ok := c.(CompareAndSwapper)
-		switch {
-		case !ok:
-			return nil, &ConfigError{Field: "CompareAndSetSave", Msg: "the Cache does not implement CompareAndSwapper"}
-		case cfg.AtomicSave:
-			return nil, &ConfigError{Field: "CompareAndSetSave", Msg: "set AtomicSave or CompareAndSetSave, not both"}
-		}
-		st.cas = cas
-	}
-	return st, nil
+func (e *cacheEngine) key(sessionKey string) string {
+	cfg := &e.st.cfg
+	return cfg.KeyFunction(e.prefix+sessionKey, cfg.KeyPrefix, cfg.Version)
 }
 
-// CacheKey returns the backend key of a session key: KEY_FUNCTION(engine prefix + sessionKey,
-// KEY_PREFIX, VERSION), e.g. ":1:django.contrib.sessions.cache" + sessionKey.
-func (st *Store) CacheKey(sessionKey string) string {
-	return st.cfg.KeyFunction(st.cfg.keyPrefix+sessionKey, st.cfg.KeyPrefix, st.cfg.Version)
-}
-
-// New returns a new empty session with no key, as SessionStore(None). Its first Save creates
-// it under a new key.
-func (st *Store) New() *Session {
-	return &Session{store: st}
-}
-
-// Load returns the session stored under key (typically the session cookie's value), as
-// SessionStore(key) followed by its lazy load.
-//
-// As in Django, a key shorter than 8 characters, a key the backend refuses, a missing session and
-// a value that is not a pickled dict all give a new empty session: on first use of its data its
-// key is dropped, so that a save creates a new key and a stale or forged cookie is never reused.
-//
-// Unlike Django, which treats every cache exception as a miss, an error from the server (down,
-// timeout, cancelled context) is returned as an error and no Session: a failed load cannot be
-// saved back over the stored session as an empty one.
-//
-// A session holding an instance of a class outside the codec's allow-list is not a miss
-// either: Load fails with an error wrapping a *[ForbiddenGlobalError] (list the class in
-// Config.Codec.AllowGlobals to load it).
-//
-// With [EngineCachedDB], a session that is not in the cache gives an error matching
-// ErrNotFound, since its database row may hold it.
-func (st *Store) Load(ctx context.Context, key string) (*Session, error) {
-	s := &Session{store: st}
-	if !ValidSessionKey(key) {
-		// Django's session_key setter turns it into None: a new, empty session.
-		s.missErr = errBadSessionKey
-		return s, nil
-	}
-	s.key = key
-	if err := st.fetch(ctx, s, st.CacheKey(key)); err != nil {
-		return nil, err
-	}
-	return s, nil
-}
-
-// fetch reads the session stored under cacheKey into s (Load's work): s.fetched, or s.miss when
-// Django's load would find no session. It returns the errors Load returns.
-func (st *Store) fetch(ctx context.Context, s *Session, cacheKey string) error {
+// load is cache.SessionStore.load: cache.get, with Django's misses (no key, a key the backend
+// refuses, a value that is not a pickled dict). A server failure is an error, not a miss.
+func (e *cacheEngine) load(ctx context.Context, s *Session, key string) (*py.Dict, error, error) {
+	cacheKey := e.key(key)
 	if err := ctx.Err(); err != nil {
-		return NewCacheError("get", cacheKey, err)
+		return nil, nil, NewCacheError("get", cacheKey, err)
 	}
 	var raw []byte
 	var err error
-	if st.cas != nil {
-		raw, _, err = st.cas.GetForCAS(ctx, cacheKey)
+	if e.cas != nil {
+		raw, _, err = e.cas.GetForCAS(ctx, cacheKey)
 	} else {
-		raw, err = st.cache.Get(ctx, cacheKey)
-	}
-	if err != nil && !isMiss(err) {
-		return err
-	}
-	if err == nil {
-		v, derr := st.codec.Decode(raw)
-		if fg := (*pickle.ForbiddenGlobalError)(nil); errors.As(derr, &fg) {
-			// Django would load this session; treating it as a miss would replace the user's
-			// session with an empty one. It is a gap in the allow-list: report it.
-			return fmt.Errorf("djangosession: session holds %s, which Config.Codec.AllowGlobals does not list: %w", fg.Global, corrupt(derr))
-		}
-		switch d := v.(type) {
-		case *py.Dict:
-			s.fetched = d
-		case *py.OrderedDict:
-			s.fetched = &d.Dict
-		}
-		if s.fetched != nil && st.cas != nil {
-			s.base = raw
-		}
-		if s.fetched == nil {
-			// Django: an unpickling error inside cache.get is caught by load() as a miss, and a
-			// cached None is a miss. Any other value is not a session dict.
-			err = fromCodec(derr)
-			if err == nil {
-				err = fmt.Errorf("djangosession: cache value %s is not a dict: %w", describe(v), ErrCorrupt)
-			}
-		}
+		raw, err = e.cache.Get(ctx, cacheKey)
 	}
 	if err != nil {
-		if st.cfg.engine == EngineCachedDB {
-			return fmt.Errorf("djangosession: session not in the cache; under cached_db its database row may hold it: %w (%w)", ErrNotFound, err)
+		if isMiss(err) {
+			return nil, err, nil
 		}
-		s.miss, s.missErr = true, err
+		return nil, nil, err
 	}
-	return nil
+	d, why, err := e.decode(raw)
+	if d != nil && e.cas != nil {
+		s.base = raw
+	}
+	return d, why, err
 }
 
-// errBadSessionKey is the LoadError of a key Django does not accept as a session key. It does
-// not quote the key: a session key is a credential.
-var errBadSessionKey = fmt.Errorf("djangosession: not a session key (Django requires at least %d characters): %w", MinSessionKeyLength, ErrInvalidKey)
+// decode unpickles a cache value into a session dict, or says why Django would find no session
+// in it. A pickle naming a class outside the allow-list is an error, not a miss: Django would
+// load that session, and treating it as empty would replace the user's session.
+func (e *cacheEngine) decode(raw []byte) (*py.Dict, error, error) {
+	v, derr := e.st.codec.Decode(raw)
+	if fg := (*pickle.ForbiddenGlobalError)(nil); errors.As(derr, &fg) {
+		return nil, nil, fmt.Errorf("djangosession: session holds %s, which Config.Codec.AllowGlobals does not list: %w", fg.Global, corrupt(derr))
+	}
+	switch d := v.(type) {
+	case *py.Dict:
+		return d, nil, nil
+	case *py.OrderedDict:
+		return &d.Dict, nil, nil
+	}
+	// Django: an unpickling error inside cache.get is caught by load() as a miss, and a cached
+	// None is a miss. Any other value is not a session dict.
+	if derr != nil {
+		return nil, fromCodec(derr), nil
+	}
+	return nil, fmt.Errorf("djangosession: cache value %s is not a dict: %w", describe(v), ErrCorrupt), nil
+}
+
+func (e *cacheEngine) exists(ctx context.Context, key string) (bool, error) {
+	cacheKey := e.key(key)
+	if err := ctx.Err(); err != nil {
+		return false, NewCacheError("has", cacheKey, err)
+	}
+	return e.cache.Has(ctx, cacheKey)
+}
+
+func (e *cacheEngine) delete(ctx context.Context, key string) error {
+	cacheKey := e.key(key)
+	if err := ctx.Err(); err != nil {
+		return NewCacheError("delete", cacheKey, err)
+	}
+	return e.cache.Delete(ctx, cacheKey)
+}
+
+// clearExpired: the cache expires sessions itself (Django's clear_expired is a no-op).
+func (e *cacheEngine) clearExpired(context.Context) (int64, error) { return 0, nil }
+
+// encode returns the pickled session and its expiry age, the cache timeout.
+func (e *cacheEngine) encode(s *Session, d *py.Dict) ([]byte, time.Duration, error) {
+	v, _ := d.Get(ExpiryKey)
+	age, err := e.st.expiryAge(v, e.st.now())
+	if err != nil {
+		return nil, 0, err
+	}
+	b, err := e.st.codec.Encode(d)
+	if err != nil {
+		return nil, 0, err
+	}
+	return b, age, nil
+}
+
+// save is cache.SessionStore.save: add when creating; otherwise, as Django, a GET that must
+// find the session, then a SET (or with AtomicSave one REPLACE, with CompareAndSetSave a
+// compare-and-swap against the value this Session read).
+func (e *cacheEngine) save(ctx context.Context, s *Session, key string, d *py.Dict, mustCreate bool) (bool, error) {
+	cacheKey := e.key(key)
+	if err := ctx.Err(); err != nil {
+		return false, NewCacheError("set", cacheKey, err)
+	}
+	if mustCreate {
+		value, age, err := e.encode(s, d)
+		if err != nil {
+			return false, err
+		}
+		ok, err := e.cache.Add(ctx, cacheKey, value, age)
+		if ok && e.cas != nil {
+			s.base = value
+		}
+		return ok, err
+	}
+	switch {
+	case e.cas != nil:
+		return false, e.saveCAS(ctx, s, cacheKey, d)
+	case e.replacer != nil:
+		value, age, err := e.encode(s, d)
+		if err != nil {
+			return false, err
+		}
+		ok, err := e.replacer.Replace(ctx, cacheKey, value, age)
+		if err != nil {
+			return false, err
+		}
+		if !ok {
+			return false, ErrUpdate
+		}
+		return false, nil
+	}
+	// Django: cache.get(key) is None raises UpdateError. A value that is there but is not a
+	// session (ErrCorrupt) is not None: Django overwrites it.
+	if _, err := e.cache.Get(ctx, cacheKey); err != nil && !errors.Is(err, ErrCorrupt) {
+		if errors.Is(err, ErrNotFound) {
+			return false, ErrUpdate
+		}
+		return false, err
+	}
+	value, age, err := e.encode(s, d)
+	if err != nil {
+		return false, err
+	}
+	return false, e.cache.Set(ctx, cacheKey, value, age)
+}
+
+// saveCAS is save with CompareAndSetSave: read the stored value with its token, check that it
+// is the one this Session read (or last wrote), and store the new value only if the token still
+// holds.
+func (e *cacheEngine) saveCAS(ctx context.Context, s *Session, cacheKey string, d *py.Dict) error {
+	// A session whose data was never used after a Load that missed still has its key, and
+	// Django's save() raises UpdateError for it: the GET below finds nothing.
+	cur, token, err := e.cas.GetForCAS(ctx, cacheKey)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return ErrUpdate
+	case errors.Is(err, ErrCorrupt):
+		// Something that is not a session replaced it: another writer.
+		return fmt.Errorf("%w: %w", ErrConflict, err)
+	case err != nil:
+		return err
+	}
+	if s.base == nil || !bytes.Equal(cur, s.base) {
+		// A stored value this Session never read nor wrote is another writer's.
+		return ErrConflict
+	}
+	value, age, err := e.encode(s, d)
+	if err != nil {
+		return err
+	}
+	if err := e.cas.CompareAndSwap(ctx, cacheKey, token, value, age); err != nil {
+		if errors.Is(err, ErrNotFound) {
+			return ErrUpdate
+		}
+		return err
+	}
+	s.base = value
+	return nil
+}
 
 // isMiss reports a Get error that Django's load counts as "no session": a missing key, a key the
 // backend refuses (InvalidCacheKey), or a stored value that is not a pickled session (the
@@ -329,57 +347,4 @@ var errBadSessionKey = fmt.Errorf("djangosession: not a session key (Django requ
 // a timeout, a cancelled context) is not a miss.
 func isMiss(err error) bool {
 	return errors.Is(err, ErrNotFound) || errors.Is(err, ErrInvalidKey) || errors.Is(err, ErrCorrupt)
-}
-
-// Exists reports whether a session is stored under key (Django's exists: cache.has_key). An
-// empty key does not exist.
-func (st *Store) Exists(ctx context.Context, key string) (bool, error) {
-	if key == "" {
-		return false, nil
-	}
-	cacheKey := st.CacheKey(key)
-	if err := ctx.Err(); err != nil {
-		return false, NewCacheError("has", cacheKey, err)
-	}
-	return st.cache.Has(ctx, cacheKey)
-}
-
-// Delete removes the session stored under key (Django's delete(session_key)). A missing
-// session is not an error.
-func (st *Store) Delete(ctx context.Context, key string) error {
-	if err := st.writable(); err != nil {
-		return err
-	}
-	cacheKey := st.CacheKey(key)
-	if err := ctx.Err(); err != nil {
-		return NewCacheError("delete", cacheKey, err)
-	}
-	return st.cache.Delete(ctx, cacheKey)
-}
-
-// errCachedDBWrite is returned by writes under EngineCachedDB.
-var errCachedDBWrite = fmt.Errorf("djangosession: %s sessions live in the database; writing only the cache copy would make the two disagree: %w", EngineCachedDB, errors.ErrUnsupported)
-
-func (st *Store) writable() error {
-	if st.cfg.engine == EngineCachedDB {
-		return errCachedDBWrite
-	}
-	return nil
-}
-
-// maxCreateTries is Django's bound on create(): range(10000).
-const maxCreateTries = 10000
-
-// newKey is _get_new_session_key: a random key that does not exist yet. Django loops without a
-// bound; here each key drawn counts against the caller's tries.
-func (st *Store) newKey(ctx context.Context) (string, bool, error) {
-	key, err := newSessionKey()
-	if err != nil {
-		return "", false, err
-	}
-	exists, err := st.Exists(ctx, key)
-	if err != nil {
-		return "", false, err
-	}
-	return key, !exists, nil
 }

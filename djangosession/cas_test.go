@@ -250,7 +250,12 @@ func TestCompareAndSetSaveConfig(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := djangosession.NewStore(tt.cache, tt.cfg)
+			sc := tt.cfg
+			sc.Cache = tt.cache
+			if sc.SessionEngine == "" {
+				sc.SessionEngine = djangosession.EngineCache
+			}
+			_, err := djangosession.NewStore(sc)
 			var ce *djangosession.ConfigError
 			if !errors.As(err, &ce) || ce.Field != "CompareAndSetSave" {
 				t.Fatalf("NewStore: %v, want a *ConfigError for CompareAndSetSave", err)
@@ -262,7 +267,7 @@ func TestCompareAndSetSaveConfig(t *testing.T) {
 // With CompareAndSetSave, a save that would overwrite another request's change fails instead.
 func ExampleConfig_compareAndSetSave() {
 	ctx := context.Background()
-	store, _ := djangosession.NewStore(djangosessiontest.NewCache(), djangosession.Config{CompareAndSetSave: true})
+	store, _ := djangosession.NewStore(djangosession.Config{SessionEngine: djangosession.EngineCache, Cache: djangosessiontest.NewCache(), CompareAndSetSave: true})
 	s := store.New()
 	s.Set("cart", []any{"sku-1"})
 	_ = s.Save(ctx)

@@ -30,7 +30,7 @@ func ExampleMiddleware() {
 	clock := djangosessiontest.NewClock(time.Unix(1700000000, 0).UTC())
 	cache := djangosessiontest.NewCache() // in production: a redisstore or memcachestore adapter
 	cache.Now = clock.Now
-	store, err := djangosession.NewStore(cache, djangosession.Config{
+	store, err := djangosession.NewStore(djangosession.Config{SessionEngine: djangosession.EngineCache, Cache: cache,
 		DjangoVersion: "5.2",
 		Now:           clock.Now, // leave nil in production
 	})

@@ -19,7 +19,7 @@ func ExampleStore_Load() {
 	clock := djangosessiontest.NewClock(time.Unix(1700000000, 0).UTC())
 	cache := djangosessiontest.NewCache() // in production: a redisstore or memcachestore adapter
 	cache.Now = clock.Now
-	store, err := djangosession.NewStore(cache, djangosession.Config{
+	store, err := djangosession.NewStore(djangosession.Config{SessionEngine: djangosession.EngineCache, Cache: cache,
 		DjangoVersion: "5.2",
 		Now:           clock.Now, // leave nil in production
 	})
@@ -83,7 +83,7 @@ func ExampleStore_Load() {
 func ExampleSession_LoadError() {
 	ctx := context.Background()
 	cache := djangosessiontest.NewCache()
-	store, err := djangosession.NewStore(cache, djangosession.Config{DjangoVersion: "5.2"})
+	store, err := djangosession.NewStore(djangosession.Config{SessionEngine: djangosession.EngineCache, Cache: cache, DjangoVersion: "5.2"})
 	if err != nil {
 		log.Fatal(err)
 	}

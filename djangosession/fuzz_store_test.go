@@ -47,7 +47,7 @@ func FuzzStoreLoad(f *testing.F) {
 	f.Fuzz(func(t *testing.T, value []byte) {
 		ctx := context.Background()
 		cache := djangosessiontest.NewCache()
-		st, err := djangosession.NewStore(cache, djangosession.Config{Codec: &pickle.Codec{MaxSize: 1 << 20}})
+		st, err := djangosession.NewStore(djangosession.Config{SessionEngine: djangosession.EngineCache, Cache: cache, Codec: &pickle.Codec{MaxSize: 1 << 20}})
 		if err != nil {
 			t.Fatal(err)
 		}

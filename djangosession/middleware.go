@@ -158,7 +158,7 @@ func (m *Middleware) Handler(next http.Handler) http.Handler {
 
 func (m *Middleware) cookieName() string {
 	if m.SessionCookieName == "" {
-		return DefaultSessionCookieName
+		return m.Store.cfg.SessionCookieName
 	}
 	return m.SessionCookieName
 }

@@ -1,10 +1,8 @@
 package djangosession
 
 import (
-	"bytes"
 	"context"
 	"errors"
-	"fmt"
 	"iter"
 	"math/big"
 	"time"
@@ -12,7 +10,7 @@ import (
 	"github.com/djangobridge/bridge/py"
 )
 
-// Session is one session: Django's request.session for the cache engine. Get it from
+// Session is one session: Django's request.session. Get it from
 // [Store.Load] or [Store.New].
 //
 // Its dict methods behave as Django's (SessionBase): reads set the accessed flag, writes set
@@ -59,6 +57,10 @@ func (s *Session) apply() {
 	switch {
 	case s.key == "":
 		s.data = py.NewDict(0)
+	case s.miss && s.store != nil && s.store.eng == nil:
+		// Signed cookies: load() calls create(), which only sets modified; the key stays.
+		s.data = py.NewDict(0)
+		s.modified = true
 	case s.miss:
 		s.key = ""
 		s.data = py.NewDict(0)
@@ -284,26 +286,26 @@ func (s *Session) SetExpiryIn(d time.Duration) {
 // modified only if it had a custom expiry.
 func (s *Session) ClearExpiry() { s.Remove(ExpiryKey) }
 
-// Save writes the session to the cache (Django's save()). A session without a key is created
-// under a new one (see Create). Otherwise Save updates the stored session, with the expiry age
-// as the timeout: like Django it first checks that the session still exists (GET), then SETs
-// it, or with [Config].AtomicSave does both in one REPLACE. A session deleted meanwhile is not
-// written back: Save returns ErrUpdate. With [Config].CompareAndSetSave, a session changed
-// meanwhile is not written either: Save returns ErrConflict.
+// Save writes the session (Django's save()). A session without a key is created under a new
+// one (see Create). Otherwise Save updates the stored session, with the expiry Django computes
+// (the cache timeout, the row's expire_date): like Django it fails with ErrUpdate, writing
+// nothing, when the session was deleted meanwhile (the cache engine checks with a GET first, or
+// with [Config].AtomicSave in one REPLACE). With [Config].CompareAndSetSave, a session changed
+// meanwhile is not written either: Save returns ErrConflict. Under [EngineSignedCookies] Save
+// signs the data into a new key, the cookie value.
 func (s *Session) Save(ctx context.Context) error {
 	st := s.store
 	if st == nil {
 		return errNoStore
 	}
-	if err := st.writable(); err != nil {
-		return err
+	if st.eng == nil {
+		return s.saveSignedCookie()
 	}
 	if s.key == "" {
 		return s.Create(ctx)
 	}
-	cacheKey := st.CacheKey(s.key)
 	if err := ctx.Err(); err != nil {
-		return NewCacheError("get", cacheKey, err)
+		return err
 	}
 	if !s.loaded && s.miss {
 		// Load found no session and its data was never used. Django's save() looks again: no
@@ -311,7 +313,7 @@ func (s *Session) Save(ctx context.Context) error {
 		// another writer stored since is loaded now, by _get_session(), and written back.
 		prev := s.missErr
 		s.miss, s.missErr = false, nil
-		if err := st.fetch(ctx, s, cacheKey); err != nil {
+		if err := st.fetch(ctx, s); err != nil {
 			s.miss, s.missErr = true, prev
 			return err
 		}
@@ -319,113 +321,32 @@ func (s *Session) Save(ctx context.Context) error {
 			return ErrUpdate
 		}
 	}
-	if st.cas != nil {
-		return s.saveCAS(ctx, cacheKey)
-	}
-	if st.replacer != nil {
-		value, age, err := s.encode()
-		if err != nil {
-			return err
-		}
-		ok, err := st.replacer.Replace(ctx, cacheKey, value, age)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			return ErrUpdate
-		}
-		return nil
-	}
-	// Django: cache.get(key) is None raises UpdateError. A value that is there but is not a
-	// session (ErrCorrupt) is not None: Django overwrites it.
-	if _, err := st.cache.Get(ctx, cacheKey); err != nil && !errors.Is(err, ErrCorrupt) {
-		if errors.Is(err, ErrNotFound) {
-			return ErrUpdate
-		}
-		return err
-	}
-	value, age, err := s.encode()
-	if err != nil {
-		return err
-	}
-	return st.cache.Set(ctx, cacheKey, value, age)
-}
-
-// saveCAS is Save with CompareAndSetSave: read the stored value with its token, check that it
-// is the one this Session read (or last wrote), and store the new value only if the token still
-// holds.
-func (s *Session) saveCAS(ctx context.Context, cacheKey string) error {
-	st := s.store
-	// A session whose data was never used after a Load that missed still has its key, and
-	// Django's save() raises UpdateError for it: the GET below finds nothing.
-	cur, token, err := st.cas.GetForCAS(ctx, cacheKey)
-	switch {
-	case errors.Is(err, ErrNotFound):
-		return ErrUpdate
-	case errors.Is(err, ErrCorrupt):
-		// Something that is not a session replaced it: another writer.
-		return fmt.Errorf("%w: %w", ErrConflict, err)
-	case err != nil:
-		return err
-	}
-	if s.base == nil || !bytes.Equal(cur, s.base) {
-		// A stored value this Session never read nor wrote is another writer's.
-		return ErrConflict
-	}
-	value, age, err := s.encode()
-	if err != nil {
-		return err
-	}
-	if err := st.cas.CompareAndSwap(ctx, cacheKey, token, value, age); err != nil {
-		if errors.Is(err, ErrNotFound) {
-			return ErrUpdate
-		}
-		return err
-	}
-	s.base = value
-	return nil
-}
-
-// encode returns the pickled session and its expiry age.
-func (s *Session) encode() ([]byte, time.Duration, error) {
-	d := s.session()
-	v, _ := d.Get(ExpiryKey)
-	age, err := s.store.expiryAge(v, s.store.now())
-	if err != nil {
-		return nil, 0, err
-	}
-	b, err := s.store.codec.Encode(d)
-	if err != nil {
-		return nil, 0, err
-	}
-	return b, age, nil
+	_, err := st.eng.save(ctx, s, s.key, s.session(), false)
+	return err
 }
 
 // Create saves the session under a new key (Django's create()): it draws random keys until one
-// is free and stores the current data with add, retrying on a collision, at most 10000 times;
-// then it fails with ErrCreate. A session whose data was never used is created empty, as in
-// Django. On success the session is modified; on failure its key is unchanged.
+// is free and stores the current data only if the key is still free, retrying on a collision,
+// at most 10000 times; then it fails with ErrCreate. A session whose data was never used is
+// created empty, as in Django. On success the session is modified; on failure its key is
+// unchanged.
 func (s *Session) Create(ctx context.Context) error {
 	st := s.store
 	if st == nil {
 		return errNoStore
-	}
-	if err := st.writable(); err != nil {
-		return err
 	}
 	if !s.loaded {
 		// Django: save(must_create=True) uses _get_session(no_load=True).
 		s.data, s.loaded = py.NewDict(0), true
 		s.fetched, s.miss = nil, false
 	}
-	// The value does not depend on the key: encode it once (Django re-pickles on every try).
-	value, age, err := s.encode()
-	if err != nil {
-		return err
+	if st.eng == nil {
+		s.modified = true // signed cookies: the cookie is written by the next Save
+		return nil
 	}
 	for range maxCreateTries {
 		if err := ctx.Err(); err != nil {
-			return NewCacheError("add", st.cfg.keyPrefix, err)
+			return err
 		}
 		key, free, err := st.newKey(ctx)
 		if err != nil {
@@ -434,27 +355,31 @@ func (s *Session) Create(ctx context.Context) error {
 		if !free {
 			continue
 		}
-		ok, err := st.cache.Add(ctx, st.CacheKey(key), value, age)
-		if err != nil {
-			return err
-		}
+		ok, err := st.eng.save(ctx, s, key, s.data, true)
 		if ok {
+			// Stored, even if a later step failed (cached_db's cache copy on Django < 5.0):
+			// the session has the new key, as Django's create() leaves it.
 			s.key = key
 			s.modified = true
-			if st.cas != nil {
-				s.base = value
-			}
-			return nil
+		}
+		if err != nil || ok {
+			return err
 		}
 	}
 	return ErrCreate
 }
 
-// Delete removes the session from the cache (Django's delete()), keeping its key and data; a
-// later Save fails with ErrUpdate. A session without a key has nothing to delete.
+// Delete removes the session from its storage (Django's delete()), keeping its key and data; a
+// later Save fails with ErrUpdate. A session without a key has nothing to delete. Under
+// [EngineSignedCookies] it empties the session and its key, as Django's does.
 func (s *Session) Delete(ctx context.Context) error {
 	if s.store == nil {
 		return errNoStore
+	}
+	if s.store.eng == nil {
+		s.key, s.data, s.loaded, s.fetched, s.miss = "", py.NewDict(0), true, nil, false
+		s.modified = true
+		return nil
 	}
 	if s.key == "" {
 		return nil
@@ -462,14 +387,11 @@ func (s *Session) Delete(ctx context.Context) error {
 	return s.store.Delete(ctx, s.key)
 }
 
-// Flush empties the session, deletes it from the cache and drops its key (Django's flush(),
+// Flush empties the session, deletes it from its storage and drops its key (Django's flush(),
 // called by logout). The next Save creates a new session.
 func (s *Session) Flush(ctx context.Context) error {
 	if s.store == nil {
 		return errNoStore
-	}
-	if err := s.store.writable(); err != nil {
-		return err
 	}
 	s.Clear()
 	if err := s.Delete(ctx); err != nil {
@@ -481,13 +403,13 @@ func (s *Session) Flush(ctx context.Context) error {
 
 // CycleKey moves the session's data to a new key and deletes the old one (Django's
 // cycle_key(), called by login against session fixation). If the new session cannot be
-// created, the key is unchanged.
+// created, the key is unchanged. Under [EngineSignedCookies] it is Save, as in Django.
 func (s *Session) CycleKey(ctx context.Context) error {
 	if s.store == nil {
 		return errNoStore
 	}
-	if err := s.store.writable(); err != nil {
-		return err
+	if s.store.eng == nil {
+		return s.Save(ctx)
 	}
 	data := s.session()
 	old := s.key

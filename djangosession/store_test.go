@@ -27,7 +27,15 @@ func newTestStore(t *testing.T, cfg djangosession.Config) (*djangosession.Store,
 	if cfg.Now == nil {
 		cfg.Now = clock.Now
 	}
-	st, err := djangosession.NewStore(cache, cfg)
+	sc := cfg
+	sc.Cache = cache
+	if sc.SessionEngine == "" {
+		sc.SessionEngine = djangosession.EngineCache
+	}
+	if sc.SessionEngine == djangosession.EngineCachedDB && sc.DB == nil {
+		sc.DB, sc.SecretKey = newTable(t), testSecret
+	}
+	st, err := djangosession.NewStore(sc)
 	if err != nil {
 		t.Fatalf("NewStore: %v", err)
 	}
@@ -455,7 +463,7 @@ func TestAtomicSaveUpdates(t *testing.T) {
 type noReplace struct{ djangosession.Cache }
 
 func TestAtomicSaveNeedsReplacer(t *testing.T) {
-	_, err := djangosession.NewStore(noReplace{djangosessiontest.NewCache()}, djangosession.Config{AtomicSave: true})
+	_, err := djangosession.NewStore(djangosession.Config{SessionEngine: djangosession.EngineCache, Cache: noReplace{djangosessiontest.NewCache()}, AtomicSave: true})
 	var ce *djangosession.ConfigError
 	if !errors.As(err, &ce) || ce.Field != "AtomicSave" {
 		t.Fatalf("err = %v, want a ConfigError for AtomicSave", err)
@@ -505,7 +513,7 @@ func TestCreateRetries(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c := &collidingCache{Cache: djangosessiontest.NewCache(), addFails: tt.addFails, hasHits: tt.hasHits, keys: map[string]bool{}}
-			st, err := djangosession.NewStore(c, djangosession.Config{Now: func() time.Time { return fixedNow }})
+			st, err := djangosession.NewStore(djangosession.Config{SessionEngine: djangosession.EngineCache, Cache: c, Now: func() time.Time { return fixedNow }})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -678,45 +686,112 @@ func TestCycleKey(t *testing.T) {
 	}
 }
 
+// TestCachedDB follows cached_db.SessionStore: the cache copy is read first, the row on a
+// miss (refilling the cache until the row's expire_date), writes go to the row and then to
+// the cache, deletes to both. The live tests check the same against Django.
 func TestCachedDB(t *testing.T) {
 	ctx := context.Background()
-	st, cache, _ := newTestStore(t, djangosession.Config{SessionEngine: djangosession.EngineCachedDB})
+	tbl := newTable(t)
+	st, cache, clock := newTestStore(t, djangosession.Config{SessionEngine: djangosession.EngineCachedDB, DB: tbl, SecretKey: testSecret, DjangoVersion: "5.2"})
 	seed(t, st, cache, key1, py.DictOf("a", int64(1)))
 	s, err := st.Load(ctx, key1)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if v, _ := s.Int("a"); v != 1 {
-		t.Errorf("a = %d", v)
+	if v, _ := s.Int("a"); v != 1 || s.LoadError() != nil {
+		t.Errorf("from the cache copy: a = %d, LoadError %v", v, s.LoadError())
 	}
-	if _, err := st.Load(ctx, "zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz"); !errors.Is(err, djangosession.ErrNotFound) {
-		t.Errorf("cached_db miss: %v, want ErrNotFound", err)
+	// No copy and no row: Django's empty session, not an error.
+	miss, err := st.Load(ctx, "zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz")
+	if err != nil || !errors.Is(miss.LoadError(), djangosession.ErrNotFound) {
+		t.Errorf("cached_db miss: %v, LoadError %v; want an empty session matching ErrNotFound", err, miss.LoadError())
 	}
-	// Hand-crafted corrupt value: for cached_db it is a miss too, left to the database.
+	// Hand-crafted corrupt copy: a miss of the cache, left to the database.
 	if err := cache.Set(ctx, st.CacheKey("corruptcorrupt"), []byte("junk"), time.Hour); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := st.Load(ctx, "corruptcorrupt"); !errors.Is(err, djangosession.ErrNotFound) {
-		t.Errorf("cached_db corrupt value: %v, want ErrNotFound", err)
+	if c, err := st.Load(ctx, "corruptcorrupt"); err != nil || !errors.Is(c.LoadError(), djangosession.ErrNotFound) {
+		t.Errorf("cached_db corrupt copy: %v, %v", err, c.LoadError())
 	}
-	if s, err := st.Load(ctx, "short"); err != nil || s.Len() != 0 {
-		t.Errorf("cached_db short key: %v", err)
+
+	// A new session: the row, then the copy.
+	n := st.New()
+	n.Set("cart", "x")
+	if err := n.Save(ctx); err != nil {
+		t.Fatal(err)
 	}
-	s.Set("a", int64(2))
-	writes := map[string]func() error{
-		"Save":     func() error { return s.Save(ctx) },
-		"Create":   func() error { return st.New().Create(ctx) },
-		"Delete":   func() error { return st.Delete(ctx, key1) },
-		"Flush":    func() error { return s.Flush(ctx) },
-		"CycleKey": func() error { return s.CycleKey(ctx) },
+	if ok, _ := tbl.Exists(ctx, n.Key()); !ok {
+		t.Error("Create wrote no row")
 	}
-	for name, w := range writes {
-		if err := w(); !errors.Is(err, errors.ErrUnsupported) {
-			t.Errorf("%s under cached_db = %v, want errors.ErrUnsupported", name, err)
-		}
+	if v, _ := stored(t, st, cache, n.Key()).String("cart"); v != "x" {
+		t.Error("Create wrote no cache copy")
 	}
-	if v, _ := stored(t, st, cache, key1).Int("a"); v != 1 {
-		t.Error("cached_db cache copy was written")
+	// The copy evicted behind Django's back: the row answers, and the copy comes back with the
+	// row's remaining lifetime as its timeout.
+	if err := cache.Delete(ctx, st.CacheKey(n.Key())); err != nil {
+		t.Fatal(err)
+	}
+	clock.Advance(time.Hour)
+	back, err := st.Load(ctx, n.Key())
+	if err != nil || back.LoadError() != nil {
+		t.Fatalf("after eviction: %v, %v", err, back.LoadError())
+	}
+	if v, _ := back.String("cart"); v != "x" {
+		t.Errorf("after eviction: cart = %q", v)
+	}
+	if ttl, ok := cache.TTL(st.CacheKey(n.Key())); !ok || ttl != djangosession.DefaultSessionCookieAge-time.Hour {
+		t.Errorf("refilled copy: ttl %v, %v; want the row's remaining %v", ttl, ok, djangosession.DefaultSessionCookieAge-time.Hour)
+	}
+	// Save updates both; a session whose row is gone is UpdateError.
+	back.Set("cart", "y")
+	if err := back.Save(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := stored(t, st, cache, n.Key()).String("cart"); v != "y" {
+		t.Errorf("copy after Save: %q", v)
+	}
+	if err := st.Delete(ctx, n.Key()); err != nil {
+		t.Fatal(err)
+	}
+	if ok, _ := tbl.Exists(ctx, n.Key()); ok {
+		t.Error("Delete left the row")
+	}
+	if ok, _ := cache.Has(ctx, st.CacheKey(n.Key())); ok {
+		t.Error("Delete left the cache copy")
+	}
+	if err := back.Save(ctx); !errors.Is(err, djangosession.ErrUpdate) {
+		t.Errorf("Save after the row was deleted: %v, want ErrUpdate", err)
+	}
+}
+
+// TestCachedDBCacheWriteFailure: Django 3.2 and 4.2 let a failed cache write after the row
+// through (a 500); 5.0+ log it and carry on, the row being saved.
+func TestCachedDBCacheWriteFailure(t *testing.T) {
+	ctx := context.Background()
+	down := errors.New("connection refused (test)")
+	for _, v := range []string{"4.2", "5.2"} {
+		t.Run(v, func(t *testing.T) {
+			tbl := newTable(t)
+			st, cache, _ := newTestStore(t, djangosession.Config{SessionEngine: djangosession.EngineCachedDB, DB: tbl, SecretKey: testSecret, DjangoVersion: v})
+			cache.Hook = func(op, key string) error {
+				if op == "set" {
+					return down
+				}
+				return nil
+			}
+			s := st.New()
+			s.Set("a", int64(1))
+			err := s.Save(ctx)
+			if v == "4.2" && !errors.Is(err, down) {
+				t.Errorf("4.2: Save = %v, want the cache error", err)
+			}
+			if v == "5.2" && err != nil {
+				t.Errorf("5.2: Save = %v, want nil (Django logs and carries on)", err)
+			}
+			if ok, _ := tbl.Exists(ctx, s.Key()); s.Key() == "" || !ok {
+				t.Error("the row was not saved")
+			}
+		})
 	}
 }
 
@@ -742,7 +817,12 @@ func TestPickleProtocolChoice(t *testing.T) {
 			if tt.codec != 0 {
 				cfg.Codec = &pickle.Codec{Protocol: tt.codec}
 			}
-			st, err := djangosession.NewStore(cache, cfg)
+			sc := cfg
+			sc.Cache = cache
+			if sc.SessionEngine == "" {
+				sc.SessionEngine = djangosession.EngineCache
+			}
+			st, err := djangosession.NewStore(sc)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -769,7 +849,13 @@ func TestConfigValidate(t *testing.T) {
 		field string
 	}{
 		{"unknown Django", djangosession.Config{DjangoVersion: "4.1"}, "DjangoVersion"},
-		{"db engine", djangosession.Config{SessionEngine: "django.contrib.sessions.backends.db"}, "SessionEngine"},
+		{"db engine without a table", djangosession.Config{SessionEngine: "django.contrib.sessions.backends.db", SecretKey: "k"}, "DB"},
+		{"db engine without a secret", djangosession.Config{SessionEngine: djangosession.EngineDB, DB: newTable(t)}, "SecretKey"},
+		{"cached_db without a cache", djangosession.Config{SessionEngine: djangosession.EngineCachedDB, DB: newTable(t), SecretKey: "k"}, "Cache"},
+		{"signed cookies without a secret", djangosession.Config{SessionEngine: "signed_cookies"}, "SecretKey"},
+		{"file engine, no directory", djangosession.Config{SessionEngine: "file", SecretKey: "k", SessionFilePath: "/nonexistent/djangobridge"}, "SessionFilePath"},
+		{"unknown engine", djangosession.Config{SessionEngine: "django.contrib.sessions.backends.redis"}, "SessionEngine"},
+		{"no engine", djangosession.Config{SessionEngine: ""}, "SessionEngine"},
 		{"negative age", djangosession.Config{SessionCookieAge: -time.Second}, "SessionCookieAge"},
 		{"protocol 1", djangosession.Config{PickleProtocol: 1}, "PickleProtocol"},
 		{"protocol 6", djangosession.Config{PickleProtocol: 6}, "PickleProtocol"},
@@ -777,7 +863,11 @@ func TestConfigValidate(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			err := tt.cfg.Validate()
+			cfg := tt.cfg
+			if cfg.SessionEngine == "" && tt.field != "SessionEngine" {
+				cfg.SessionEngine, cfg.Cache = djangosession.EngineCache, djangosessiontest.NewCache()
+			}
+			err := cfg.Validate()
 			var ce *djangosession.ConfigError
 			if !errors.As(err, &ce) || ce.Field != tt.field {
 				t.Fatalf("Validate = %v, want a ConfigError for %s", err, tt.field)
@@ -785,20 +875,28 @@ func TestConfigValidate(t *testing.T) {
 			if !strings.HasPrefix(err.Error(), "djangosession: ") {
 				t.Errorf("message %q", err)
 			}
-			if _, err := djangosession.NewStore(djangosessiontest.NewCache(), tt.cfg); !errors.As(err, &ce) {
+			if _, err := djangosession.NewStore(cfg); !errors.As(err, &ce) {
 				t.Errorf("NewStore accepted it: %v", err)
 			}
 		})
 	}
 	for _, v := range djangosession.DjangoVersions {
-		if err := (djangosession.Config{DjangoVersion: v}).Validate(); err != nil {
+		if err := (djangosession.Config{DjangoVersion: v, SessionEngine: "cache", Cache: djangosessiontest.NewCache()}).Validate(); err != nil {
 			t.Errorf("version %s: %v", v, err)
 		}
 	}
-	if err := (djangosession.Config{}).Validate(); err != nil {
-		t.Errorf("zero Config: %v", err)
+	// Every engine, by its full and its short name, with what it needs.
+	for _, e := range djangosession.Engines {
+		short := strings.TrimPrefix(e, "django.contrib.sessions.backends.")
+		for _, name := range []string{e, short} {
+			cfg := djangosession.Config{SessionEngine: name, Cache: djangosessiontest.NewCache(), DB: newTable(t), SecretKey: "k", SessionFilePath: t.TempDir()}
+			st, err := djangosession.NewStore(cfg)
+			if err != nil || st.Engine() != e {
+				t.Errorf("engine %s: %v", name, err)
+			}
+		}
 	}
-	if _, err := djangosession.NewStore(nil, djangosession.Config{}); err == nil {
+	if _, err := djangosession.NewStore(djangosession.Config{SessionEngine: djangosession.EngineCache, Cache: nil}); err == nil {
 		t.Error("NewStore(nil) succeeded")
 	}
 }
@@ -872,7 +970,7 @@ func TestAdapterReportsNotASession(t *testing.T) {
 	ctx := context.Background()
 	inner := djangosessiontest.NewCache()
 	c := notSessionCache{inner}
-	st, err := djangosession.NewStore(c, djangosession.Config{Now: func() time.Time { return fixedNow }})
+	st, err := djangosession.NewStore(djangosession.Config{SessionEngine: djangosession.EngineCache, Cache: c, Now: func() time.Time { return fixedNow }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -924,7 +1022,7 @@ func TestLoadForbiddenGlobal(t *testing.T) {
 	if s != nil || !errors.As(err, &fg) || fg.Global.String() != "shop.cart.Cart" {
 		t.Fatalf("Load = %v, %v; want a ForbiddenGlobalError", s, err)
 	}
-	allowed, err := djangosession.NewStore(cache, djangosession.Config{Codec: allow})
+	allowed, err := djangosession.NewStore(djangosession.Config{SessionEngine: djangosession.EngineCache, Cache: cache, Codec: allow})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -40,7 +40,7 @@ func TestConcurrentCompareAndSet(t *testing.T) {
 	for id, cache := range liveCaches(t) {
 		t.Run(id, func(t *testing.T) {
 			ctx := waitCtx(t, time.Minute)
-			st, err := djangosession.NewStore(cache, djangosession.Config{CompareAndSetSave: true})
+			st, err := djangosession.NewStore(djangosession.Config{SessionEngine: djangosession.EngineCache, Cache: cache, CompareAndSetSave: true})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -102,7 +102,7 @@ func TestConcurrentMiddleware(t *testing.T) {
 	for id, cache := range liveCaches(t) {
 		t.Run(id, func(t *testing.T) {
 			leak := goroutines(t)
-			st, err := djangosession.NewStore(cache, djangosession.Config{})
+			st, err := djangosession.NewStore(djangosession.Config{SessionEngine: djangosession.EngineCache, Cache: cache})
 			if err != nil {
 				t.Fatal(err)
 			}

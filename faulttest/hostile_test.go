@@ -266,7 +266,7 @@ func TestHostileCacheValues(t *testing.T) {
 	ctx := waitCtx(t, time.Minute)
 	total := 0
 	for id, be := range backends {
-		st, err := djangosession.NewStore(be.cache, djangosession.Config{})
+		st, err := djangosession.NewStore(djangosession.Config{SessionEngine: djangosession.EngineCache, Cache: be.cache})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -335,7 +335,7 @@ func TestHostileKeys(t *testing.T) {
 	}
 	ctx := waitCtx(t, time.Minute)
 	for id, be := range backends {
-		st, err := djangosession.NewStore(be.cache, djangosession.Config{})
+		st, err := djangosession.NewStore(djangosession.Config{SessionEngine: djangosession.EngineCache, Cache: be.cache})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -372,7 +372,7 @@ func TestOversizedSave(t *testing.T) {
 	ctx := waitCtx(t, time.Minute)
 	for id, be := range backends {
 		t.Run(id, func(t *testing.T) {
-			st, err := djangosession.NewStore(be.cache, djangosession.Config{})
+			st, err := djangosession.NewStore(djangosession.Config{SessionEngine: djangosession.EngineCache, Cache: be.cache})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -86,11 +86,11 @@ func TestLostUpdateWithDjango(t *testing.T) {
 }
 
 func testLostUpdate(ctx context.Context, t *testing.T, b *pybridge.Bridge, cache djangosession.Cache, version, config string) {
-	lww, err := djangosession.NewStore(cache, djangosession.Config{DjangoVersion: version})
+	lww, err := djangosession.NewStore(djangosession.Config{SessionEngine: djangosession.EngineCache, Cache: cache, DjangoVersion: version})
 	if err != nil {
 		t.Fatal(err)
 	}
-	cas, err := djangosession.NewStore(cache, djangosession.Config{DjangoVersion: version, CompareAndSetSave: true})
+	cas, err := djangosession.NewStore(djangosession.Config{SessionEngine: djangosession.EngineCache, Cache: cache, DjangoVersion: version, CompareAndSetSave: true})
 	if err != nil {
 		t.Fatal(err)
 	}

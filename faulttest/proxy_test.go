@@ -23,7 +23,12 @@ type backend struct {
 func (be backend) store(t *testing.T, addr string, cfg djangosession.Config) (*djangosession.Store, func() error) {
 	t.Helper()
 	c, closeCache := be.cache(t, addr)
-	st, err := djangosession.NewStore(c, cfg)
+	sc := cfg
+	sc.Cache = c
+	if sc.SessionEngine == "" {
+		sc.SessionEngine = djangosession.EngineCache
+	}
+	st, err := djangosession.NewStore(sc)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -70,7 +70,7 @@ func TestRedisKilledAndRestarted(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, err := djangosession.NewStore(cache, djangosession.Config{})
+	st, err := djangosession.NewStore(djangosession.Config{SessionEngine: djangosession.EngineCache, Cache: cache})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -159,7 +159,7 @@ func testMemcachedNodeKilled(t *testing.T, client memcachestore.Client) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, err := djangosession.NewStore(cache, djangosession.Config{})
+	st, err := djangosession.NewStore(djangosession.Config{SessionEngine: djangosession.EngineCache, Cache: cache})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,7 +11,7 @@ import (
 
 // A message added in Go is shown by the next Django page that renders get_messages(request).
 func ExampleAdd() {
-	store, err := djangosession.NewStore(djangosessiontest.NewCache(), djangosession.Config{DjangoVersion: "5.2"})
+	store, err := djangosession.NewStore(djangosession.Config{SessionEngine: djangosession.EngineCache, Cache: djangosessiontest.NewCache(), DjangoVersion: "5.2"})
 	if err != nil {
 		log.Fatal(err)
 	}

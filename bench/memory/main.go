@@ -161,7 +161,7 @@ func held(p []byte, count int) Held {
 
 func loop(name string, c djangosession.Cache, p []byte, n int) Loop {
 	ctx := context.Background()
-	st, err := djangosession.NewStore(c, djangosession.Config{DjangoVersion: "5.2", KeyPrefix: "djb-bench-mem"})
+	st, err := djangosession.NewStore(djangosession.Config{SessionEngine: djangosession.EngineCache, Cache: c, DjangoVersion: "5.2", KeyPrefix: "djb-bench-mem"})
 	check(err)
 	const nKeys = 256
 	keys := make([]string, nKeys)

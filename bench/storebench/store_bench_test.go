@@ -183,12 +183,13 @@ func memcachedBackends(b *testing.B) []backend {
 func stores(b *testing.B, be backend, size string, d *py.Dict) (plain, atomic *djangosession.Store, keys []string) {
 	b.Helper()
 	var err error
-	cfg := djangosession.Config{DjangoVersion: "5.2", KeyPrefix: keyPrefix}
-	if plain, err = djangosession.NewStore(be.cache, cfg); err != nil {
+	cfg := djangosession.Config{SessionEngine: djangosession.EngineCache, Cache: be.cache, DjangoVersion: "5.2", KeyPrefix: keyPrefix}
+	if plain, err = djangosession.NewStore(cfg); err != nil {
 		b.Fatal(err)
 	}
 	cfg.AtomicSave = true
-	if atomic, err = djangosession.NewStore(be.cache, cfg); err != nil {
+	sc := cfg
+	if atomic, err = djangosession.NewStore(sc); err != nil {
 		b.Fatal(err)
 	}
 	ctx := context.Background()

@@ -157,9 +157,9 @@ type bench struct {
 
 func (b bench) backend(name string, c djangosession.Cache, raw rawOps, concs []int) []Result {
 	ctx := context.Background()
-	st, err := djangosession.NewStore(c, djangosession.Config{DjangoVersion: "5.2", KeyPrefix: keyPrefix})
+	st, err := djangosession.NewStore(djangosession.Config{SessionEngine: djangosession.EngineCache, Cache: c, DjangoVersion: "5.2", KeyPrefix: keyPrefix})
 	check(err)
-	atomicSt, err := djangosession.NewStore(c, djangosession.Config{DjangoVersion: "5.2", KeyPrefix: keyPrefix, AtomicSave: true})
+	atomicSt, err := djangosession.NewStore(djangosession.Config{SessionEngine: djangosession.EngineCache, Cache: c, DjangoVersion: "5.2", KeyPrefix: keyPrefix, AtomicSave: true})
 	check(err)
 	p, err := pickle.Marshal(b.d, 5)
 	check(err)

@@ -105,7 +105,7 @@ func serve(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	defer cache.Close()
-	store, err := djangosession.NewStore(cache, djangosession.Config{DjangoVersion: *version})
+	store, err := djangosession.NewStore(djangosession.Config{SessionEngine: djangosession.EngineCache, Cache: cache, DjangoVersion: *version})
 	if err != nil {
 		fmt.Fprintln(stderr, "demo:", err)
 		return 1

@@ -105,7 +105,12 @@ func (f *cacheFlags) open(pos []string, n int) (key string, st *djangosession.St
 	if err != nil {
 		return "", nil, nil, err
 	}
-	st, err = djangosession.NewStore(c.cache, cfg)
+	sc := cfg
+	sc.Cache = c.cache
+	if sc.SessionEngine == "" {
+		sc.SessionEngine = djangosession.EngineCache
+	}
+	st, err = djangosession.NewStore(sc)
 	if err != nil {
 		c.close()
 		return "", nil, nil, usagef("%v", describeError(err))
@@ -421,10 +426,10 @@ Example:
 		if err != nil {
 			return err
 		}
-		st, err := djangosession.NewStore(offline{}, cfg)
+		key, err := cfg.CacheKey(pos[0])
 		if err != nil {
 			return usagef("%v", describeError(err))
 		}
-		return e.println(st.CacheKey(pos[0]))
+		return e.println(key)
 	},
 }

@@ -22,14 +22,15 @@ var layer = map[string][]string{
 	"pickle":                          {"py"},
 	"pyjson":                          {"py"},
 	"signing":                         {"py", "pyjson", "internal/zlib"},
-	"djangosession":                   {"py", "pickle", "pyjson", "signing", "internal/zlib"},
-	"csrf":                            {"djangosession", "py", "pickle", "pyjson", "signing", "internal/zlib"},
-	"messages":                        {"djangosession", "py", "pickle", "pyjson", "signing", "internal/zlib"},
-	"auth":                            {"djangosession", "csrf", "py", "pickle", "pyjson", "signing", "internal/zlib"},
-	"auth/authdb":                     {"auth", "djangosession", "csrf", "py", "pickle", "pyjson", "signing", "internal/zlib"},
-	"djangosession/djangosessiontest": {"djangosession", "py", "pickle", "pyjson", "signing", "internal/zlib"},
-	"djangosession/redisstore":        {"djangosession", "py", "pickle", "pyjson", "signing", "internal/zlib"},
-	"djangosession/memcachestore":     {"djangosession", "py", "pickle", "pyjson", "signing", "internal/zlib"},
+	"djangosession/dbstore":           nil,
+	"djangosession":                   {"py", "pickle", "pyjson", "signing", "internal/zlib", "djangosession/dbstore"},
+	"csrf":                            {"djangosession", "djangosession/dbstore", "py", "pickle", "pyjson", "signing", "internal/zlib"},
+	"messages":                        {"djangosession", "djangosession/dbstore", "py", "pickle", "pyjson", "signing", "internal/zlib"},
+	"auth":                            {"djangosession", "djangosession/dbstore", "csrf", "py", "pickle", "pyjson", "signing", "internal/zlib"},
+	"auth/authdb":                     {"auth", "djangosession", "djangosession/dbstore", "csrf", "py", "pickle", "pyjson", "signing", "internal/zlib"},
+	"djangosession/djangosessiontest": {"djangosession", "djangosession/dbstore", "py", "pickle", "pyjson", "signing", "internal/zlib"},
+	"djangosession/redisstore":        {"djangosession", "djangosession/dbstore", "py", "pickle", "pyjson", "signing", "internal/zlib"},
+	"djangosession/memcachestore":     {"djangosession", "djangosession/dbstore", "py", "pickle", "pyjson", "signing", "internal/zlib"},
 }
 
 // adapters may import third-party modules (their cache client).

@@ -1,0 +1,101 @@
+package djangosession
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/djangobridge/bridge/djangosession/dbstore"
+	"github.com/djangobridge/bridge/py"
+	"github.com/djangobridge/bridge/signing"
+)
+
+// dbEngine is django.contrib.sessions.backends.db: a row of the session table (dbstore.Table)
+// whose session_data is the signed, compressed, serialized dict and whose expire_date is
+// get_expiry_date() at the last save.
+type dbEngine struct {
+	st    *Store
+	table *dbstore.Table
+}
+
+// dataOptions are the SessionDataOptions of the store's settings.
+func (st *Store) dataOptions() SessionDataOptions {
+	return SessionDataOptions{SecretKey: st.cfg.SecretKey, SecretKeyFallbacks: st.cfg.SecretKeyFallbacks,
+		Serializer: st.cfg.serializer, Now: st.cfg.Now, Django32: st.cfg.version == 0,
+		MaxDecompressedSize: st.cfg.MaxDecompressedSize}
+}
+
+// decodeData is SessionBase.decode(session_data) for data read from trusted storage (a row, a
+// file). Django returns an empty dict, keeping the key, for anything it cannot decode. Here a
+// signature that verifies under none of the configured keys is ErrUnreadable: Django, with its
+// own SECRET_KEY, reads that row, and an empty session saved over it would log the user out of
+// Django too. Other failures (data Django cannot decode either) give Django's empty dict, with
+// the reason for LoadError.
+func (st *Store) decodeData(data string) (*py.Dict, error, error) {
+	d, err := DecodeSessionData(data, st.dataOptions())
+	switch {
+	case err == nil:
+		return d, nil, nil
+	case errors.Is(err, signing.ErrBadSignature):
+		return nil, nil, fmt.Errorf("%w: %w", ErrUnreadable, err)
+	}
+	return py.NewDict(0), err, nil
+}
+
+// load is db.SessionStore.load: the row with the key whose expire_date is after now.
+func (e *dbEngine) load(ctx context.Context, s *Session, key string) (*py.Dict, error, error) {
+	d, _, why, err := e.loadRow(ctx, key)
+	return d, why, err
+}
+
+// loadRow is load that also returns the row's expire_date (cached_db's cache timeout).
+func (e *dbEngine) loadRow(ctx context.Context, key string) (*py.Dict, time.Time, error, error) {
+	data, expire, err := e.table.Load(ctx, key, e.st.cfg.Now())
+	if errors.Is(err, dbstore.ErrNotFound) {
+		return nil, time.Time{}, fmt.Errorf("djangosession: no unexpired row for the key: %w", ErrNotFound), nil
+	}
+	if err != nil {
+		return nil, time.Time{}, nil, err
+	}
+	d, why, err := e.st.decodeData(data)
+	return d, expire, why, err
+}
+
+func (e *dbEngine) exists(ctx context.Context, key string) (bool, error) {
+	return e.table.Exists(ctx, key)
+}
+
+// save is db.SessionStore.save: an INSERT (force_insert) when creating, else an UPDATE
+// (force_update) that must find the row.
+func (e *dbEngine) save(ctx context.Context, s *Session, key string, d *py.Dict, mustCreate bool) (bool, error) {
+	data, err := EncodeSessionData(d, e.st.dataOptions())
+	if err != nil {
+		return false, err
+	}
+	v, _ := d.Get(ExpiryKey)
+	expire, err := e.st.expiryDate(v, e.st.now())
+	if err != nil {
+		return false, err
+	}
+	if mustCreate {
+		err := e.table.Insert(ctx, key, data, expire)
+		if errors.Is(err, dbstore.ErrDuplicate) {
+			return false, nil
+		}
+		return err == nil, err
+	}
+	err = e.table.Update(ctx, key, data, expire)
+	if errors.Is(err, dbstore.ErrNoRow) {
+		return false, ErrUpdate
+	}
+	return false, err
+}
+
+func (e *dbEngine) delete(ctx context.Context, key string) error {
+	return e.table.Delete(ctx, key)
+}
+
+func (e *dbEngine) clearExpired(ctx context.Context) (int64, error) {
+	return e.table.ClearExpired(ctx, e.st.cfg.Now())
+}
