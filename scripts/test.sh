@@ -14,6 +14,14 @@ cd "$(dirname "$0")/.."
 
 summary() { python3 scripts/gotest-summary.py; }
 
+# Fill the module cache first, so that on a cold cache go test has nothing to download (its
+# "go: downloading ..." notes would otherwise come between the JSON lines).
+if ! out=$(go mod download 2>&1); then
+  printf '%s\n' "$out" >&2
+  echo "test.sh: go mod download failed" >&2
+  exit 1
+fi
+
 if [ "${1:-}" = "--short" ]; then
   shift
   go test -short -count=1 -json "$@" ./... 2>&1 | summary
