@@ -1,9 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, as the README's quick start runs it: makes the per-Django virtualenvs
 # (compat_test/setup.sh), starts Redis, memcached, PostgreSQL and MariaDB on loopback
-# (scripts/servers-start.sh), runs
-# every Go test with the race detector and the live tests on, across every Django version, then
-# stops the servers it started. The summary at the end counts tests per Django version and lists
+# (scripts/servers-start.sh), runs every Go test with the race detector and the live tests on,
+# across every Django version, then stops the servers it started. The summary at the end counts tests per Django version and lists
 # every skipped test; the last line is "N passed, N failed, N skipped".
 #
 #   scripts/test.sh                 # everything (what CI runs)
