@@ -86,7 +86,9 @@ start_memcached() { # name port
 PG_BIN=$(pg_bin)
 PG_DATA="$RUN/postgres"
 PG_SOCK="$RUN/postgres.sock"
-as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+as_pg() { # run as postgres, from / (the checkout's directory may be closed to that user)
+  if [ "$(id -u)" = 0 ]; then (cd / && exec runuser -u postgres -- "$@"); else "$@"; fi
+}
 start_postgres() { # port
   local port=$1 pid launcher
   if [ "$(id -u)" = 0 ] && [ ! -L "$PG_DATA" ] && ! runuser -u postgres -- test -x "$RUN"; then
