@@ -107,7 +107,7 @@ start_postgres() { # port
   chmod 700 "$PG_DATA"
   if [ ! -s "$PG_DATA/PG_VERSION" ]; then
     as_pg "$PG_BIN/initdb" -D "$PG_DATA" -U postgres --encoding=UTF8 --locale=C \
-      --auth-local=peer --auth-host=scram-sha-256 >"$RUN/postgres.init.log" 2>&1 ||
+      --auth-local=peer --auth-host=scram-sha-256 --no-sync >"$RUN/postgres.init.log" 2>&1 ||
       { echo "servers: initdb failed; see $RUN/postgres.init.log" >&2; return 1; }
   fi
   # Loopback only, the socket in .run/, no durability (test data).
