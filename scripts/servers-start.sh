@@ -61,7 +61,15 @@ MEMCACHED2_PORT=${MEMCACHED2_PORT:-21212}
 POSTGRES_PORT=${POSTGRES_PORT:-15432}
 MYSQL_PORT=${MYSQL_PORT:-13306}
 
-alive() { [ -f "$RUN/$1.pid" ] && kill -0 "$(cat "$RUN/$1.pid")" 2>/dev/null; }
+# A PID file names a live server only if that process is one of ours (after a reboot the PID may
+# belong to something else).
+is_server() { # pid
+  case "$(cat "/proc/$1/comm" 2>/dev/null)" in
+    redis-server | memcached | postgres | mariadbd | mysqld) return 0 ;;
+  esac
+  return 1
+}
+alive() { [ -f "$RUN/$1.pid" ] && is_server "$(cat "$RUN/$1.pid")"; }
 
 start_redis() { # name port [replicaof-port]
   local name=$1 port=$2 extra=()
@@ -103,6 +111,14 @@ start_postgres() { # port
   [ -L "$PG_SOCK" ] && PG_SOCK=$(readlink -f "$PG_SOCK")
   alive postgres && return 0
   mkdir -p "$PG_DATA" "$PG_SOCK"
+  if [ -s "$PG_DATA/postmaster.pid" ]; then
+    pid=$(head -n 1 "$PG_DATA/postmaster.pid")
+    if is_server "$pid"; then # running, its PID file lost: adopt it
+      echo "$pid" >"$RUN/postgres.pid"
+      return 0
+    fi
+    rm -f "$PG_DATA/postmaster.pid" # stale (a kill -9 or a reboot)
+  fi
   if [ "$(id -u)" = 0 ]; then chown postgres: "$PG_DATA" "$PG_SOCK"; fi
   chmod 700 "$PG_DATA"
   if [ ! -s "$PG_DATA/PG_VERSION" ]; then
@@ -119,7 +135,7 @@ start_postgres() { # port
   for _ in $(seq 1 300); do
     if [ -s "$PG_DATA/postmaster.pid" ]; then
       pid=$(head -n 1 "$PG_DATA/postmaster.pid")
-      if [ "$pid" != "$launcher" ] && kill -0 "$pid" 2>/dev/null && [ "$pid" -gt 0 ]; then
+      if is_server "$pid"; then
         echo "$pid" >"$RUN/postgres.pid"
         return 0
       fi

@@ -11,7 +11,12 @@ for name in "${names[@]}"; do
   # PostgreSQL's SIGTERM waits for every client to disconnect; SIGINT is its fast shutdown.
   sig=TERM
   [ "$name" = postgres ] && sig=INT
-  kill -s "$sig" "$(cat "$f")" 2>/dev/null
+  pid=$(cat "$f")
+  # Only a process that is one of ours (after a reboot the PID may belong to something else).
+  case "$(cat "/proc/$pid/comm" 2>/dev/null)" in
+    redis-server | memcached | postgres | mariadbd | mysqld) kill -s "$sig" "$pid" 2>/dev/null ;;
+    *) rm -f "$f" ;;
+  esac
 done
 for name in "${names[@]}"; do
   f=.run/$name.pid
