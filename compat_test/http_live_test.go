@@ -40,6 +40,12 @@ type oracle struct {
 
 func startOracle(t *testing.T, djangoID string) *oracle {
 	t.Helper()
+	return startOracleScript(t, djangoID, "httporacle.py")
+}
+
+// startOracleScript starts compat_test/djproject/demo/<script> in the venv of djangoID.
+func startOracleScript(t *testing.T, djangoID, script string) *oracle {
+	t.Helper()
 	py, err := pybridge.Python(djangoID)
 	if err != nil {
 		t.Fatalf("%v (make the venvs with compat_test/setup.sh)", err)
@@ -48,7 +54,7 @@ func startOracle(t *testing.T, djangoID string) *oracle {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(py, filepath.Join(root, "compat_test", "djproject", "demo", "httporacle.py"))
+	cmd := exec.Command(py, filepath.Join(root, "compat_test", "djproject", "demo", script))
 	cmd.Env = append(os.Environ(), "PYTHONHASHSEED=0")
 	cmd.Stderr = io.Discard
 	if testing.Verbose() {
