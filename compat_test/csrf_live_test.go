@@ -112,13 +112,19 @@ func TestCSRFLive(t *testing.T) {
 			t.Run(mode, func(t *testing.T) {
 				sessions := mode == "session"
 				settings := map[string]any{"CSRF_USE_SESSIONS": sessions}
-				srv := csrfGoService(t, csrf.Config{DjangoVersion: b.DjangoID, CSRFUseSessions: sessions}, store)
+				// Behind a TLS proxy: X-Forwarded-Proto: https is Django's secure=True.
+				srv := csrfGoService(t, csrf.Config{DjangoVersion: b.DjangoID, CSRFUseSessions: sessions,
+					IsSecure: csrf.ProxySSLHeader(b.DjangoID, "X-Forwarded-Proto", "https")}, store)
 				djangoCall := func(op string, req map[string]any) map[string]any {
 					req["settings"], req["config"] = settings, config
 					return o.call(t, op, req)
 				}
 				djangoPost := func(cookies map[string]string, form map[string]string, header map[string]string) (int, string) {
-					r := djangoCall("post", map[string]any{"cookies": cookies, "form": form, "headers": header})
+					req := map[string]any{"cookies": cookies, "form": form, "headers": header}
+					if header["X-Forwarded-Proto"] == "https" {
+						req["secure"] = true
+					}
+					r := djangoCall("post", req)
 					reason, _ := r["reason"].(string)
 					return int(r["status"].(float64)), reason
 				}
@@ -225,6 +231,41 @@ func TestCSRFLive(t *testing.T) {
 					}
 					if v := resp.Header.Get("Vary"); v != "Cookie" {
 						t.Errorf("Vary %q, want Cookie", v)
+					}
+				})
+				t.Run("Origin and HTTPS Referer: same answer on both sides", func(t *testing.T) {
+					cookies, tok := djangoForm()
+					cases := []struct {
+						name   string
+						header map[string]string
+					}{
+						{"foreign Origin", map[string]string{"Origin": "http://evil.example"}},
+						{"null Origin", map[string]string{"Origin": "null"}},
+						{"https, no Referer", map[string]string{"X-Forwarded-Proto": "https"}},
+						{"https, insecure Referer", map[string]string{"X-Forwarded-Proto": "https", "Referer": "http://evil.example/"}},
+						{"https, malformed Referer", map[string]string{"X-Forwarded-Proto": "https", "Referer": "evil.example/form"}},
+						{"https, foreign Referer", map[string]string{"X-Forwarded-Proto": "https", "Referer": "https://evil.example/p;"}},
+						{"https, foreign Origin and Referer", map[string]string{"X-Forwarded-Proto": "https", "Origin": "https://evil.example", "Referer": "https://evil.example/"}},
+					}
+					for _, tc := range cases {
+						h := map[string]string{"X-CSRFToken": tok}
+						for k, v := range tc.header {
+							h[k] = v
+						}
+						djCode, djReason := djangoPost(cookies, nil, h)
+						goCode, goBody := goPost(t, srv, "POST", cookies, nil, h)
+						// Django 3.2 has no Origin check: over plain HTTP it accepts these.
+						want := 403
+						if b.DjangoID == "3.2" && h["X-Forwarded-Proto"] == "" {
+							want = 200
+						}
+						wantBody := "CSRF: " + djReason
+						if want == 200 {
+							wantBody = "accepted"
+						}
+						if djCode != want || goCode != want || goBody != wantBody {
+							t.Errorf("%s: Django %d %q; Go %d %q", tc.name, djCode, djReason, goCode, goBody)
+						}
 					}
 				})
 				t.Run("forged and missing tokens: same reason on both sides", func(t *testing.T) {
