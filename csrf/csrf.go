@@ -48,7 +48,7 @@ const (
 // ErrNoMiddleware: Token, Rotate or EnsureCookie's get_token was called for a request that
 // did not come through [Middleware.Handler] (Django's request.META holds the CSRF state the
 // middleware's process_request put there).
-var ErrNoMiddleware = errors.New("csrf: the request did not come through csrf's Middleware.Handler: wrap the handler with it")
+var ErrNoMiddleware = errors.New("csrf: the request did not come through this Middleware's Handler (or EnsureCookie): wrap the handler with it")
 
 // ErrHeaderWritten: Token or Rotate was called after the response header was written, too
 // late to set the cookie (or to save the session). Call them before the first Write.
@@ -90,6 +90,8 @@ func (m *Middleware) random() io.Reader {
 
 // state is what Django keeps in request.META for one request: CSRF_COOKIE and its flags.
 type state struct {
+	owner     *Middleware
+	checked   bool // csrf_processing_done: the check passed once for this request
 	mu        sync.Mutex
 	cookie    string // META["CSRF_COOKIE"]
 	hasCookie bool
@@ -106,6 +108,15 @@ type failureKey struct{}
 func stateFrom(r *http.Request) *state {
 	st, _ := r.Context().Value(stateKey{}).(*state)
 	return st
+}
+
+// ownState is the state of r if m made it (an outer Handler or EnsureCookie of the same
+// Middleware), or nil.
+func (m *Middleware) ownState(r *http.Request) *state {
+	if st := stateFrom(r); st != nil && st.owner == m {
+		return st
+	}
+	return nil
 }
 
 // Failure returns the *Error that Config.CSRFFailureView is answering, or nil.
@@ -135,7 +146,7 @@ func (s *settings) secretValue(r *http.Request) (value string, ok bool, sess *dj
 
 // processRequest is CsrfViewMiddleware.process_request: the request's secret into the state.
 func (m *Middleware) processRequest(s *settings, r *http.Request) (*state, error) {
-	st := &state{}
+	st := &state{owner: m}
 	value, ok, sess, err := s.secretValue(r)
 	st.sess, st.sessErr = sess, err
 	if err != nil || !ok {

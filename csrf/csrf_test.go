@@ -354,3 +354,40 @@ func TestStdlibOnly(t *testing.T) {
 		}
 	}
 }
+
+// EnsureCookie around Handler, or Handler twice, share one state: one cookie, whose secret
+// the handler's token is of, and one check.
+func TestNested(t *testing.T) {
+	m, _ := csrf.New(csrf.Config{})
+	var tok string
+	inner := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var err error
+		if tok, err = m.Token(w, r); err != nil {
+			t.Fatal(err)
+		}
+	})
+	for name, h := range map[string]http.Handler{
+		"EnsureCookie(Handler)": m.EnsureCookie(m.Handler(inner)),
+		"Handler(EnsureCookie)": m.Handler(m.EnsureCookie(inner)),
+		"Handler(Handler)":      m.Handler(m.Handler(inner)),
+	} {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest("GET", "http://example.com/", nil))
+		c := rec.Result().Cookies()
+		if len(c) != 1 {
+			t.Fatalf("%s: Set-Cookie %q", name, rec.Header().Values("Set-Cookie"))
+		}
+		if s, _ := csrf.Unmask(tok); s != c[0].Value {
+			t.Errorf("%s: token of %q, cookie %q", name, s, c[0].Value)
+		}
+	}
+	// Another Middleware's state is not this one's.
+	other, _ := csrf.New(csrf.Config{})
+	var err error
+	other.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, err = m.Token(w, r)
+	})).ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "http://example.com/", nil))
+	if !errors.Is(err, csrf.ErrNoMiddleware) {
+		t.Errorf("Token under another Middleware's Handler: %v", err)
+	}
+}

@@ -40,13 +40,7 @@ func (m *Middleware) EnsureCookie(h http.Handler) http.Handler {
 		}
 		h.ServeHTTP(w, r)
 	})
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if stateFrom(r) != nil {
-			ensure.ServeHTTP(w, r)
-			return
-		}
-		m.wrap(ensure, false).ServeHTTP(w, r)
-	})
+	return m.wrap(ensure, false)
 }
 
 // exemptHandler is a handler marked by Exempt.
@@ -86,6 +80,10 @@ func isExempt(next http.Handler, r *http.Request) bool {
 	return false
 }
 
+// wrap is the middleware around next, with or without the check. Inside another wrap of the
+// same Middleware (Handler around EnsureCookie, or Handler twice) it shares the outer one's
+// state, which sets the cookie, and checks a request only once (Django's
+// csrf_processing_done).
 func (m *Middleware) wrap(next http.Handler, check bool) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s, err := m.settings()
@@ -93,11 +91,24 @@ func (m *Middleware) wrap(next http.Handler, check bool) http.Handler {
 			serverError(w, r, err)
 			return
 		}
+		if st := m.ownState(r); st != nil {
+			if check && !st.checked && !isExempt(next, r) {
+				if err := m.Check(r); err != nil {
+					m.deny(w, r, err)
+					return
+				}
+				st.checked = true
+			}
+			next.ServeHTTP(w, r)
+			return
+		}
 		st, err := m.processRequest(s, r)
 		r = r.WithContext(context.WithValue(r.Context(), stateKey{}, st))
 		cw := &responseWriter{ResponseWriter: w, m: m, s: s, st: st}
 		if err == nil && check && !isExempt(next, r) {
-			err = m.Check(r)
+			if err = m.Check(r); err == nil {
+				st.checked = true
+			}
 		}
 		if err != nil {
 			m.deny(cw, r, err)
@@ -174,7 +185,7 @@ func (m *Middleware) requestState(r *http.Request) (*settings, *state, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	st := stateFrom(r)
+	st := m.ownState(r)
 	if st == nil {
 		return nil, nil, ErrNoMiddleware
 	}
