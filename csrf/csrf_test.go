@@ -391,3 +391,34 @@ func TestNested(t *testing.T) {
 		t.Errorf("Token under another Middleware's Handler: %v", err)
 	}
 }
+
+// GetToken and RotateToken work from the request's context alone (an auth package's login).
+func TestContextFunctions(t *testing.T) {
+	if _, err := csrf.GetToken(httptest.NewRequest("GET", "/", nil).Context()); !errors.Is(err, csrf.ErrNoMiddleware) {
+		t.Errorf("GetToken outside Handler: %v", err)
+	}
+	if err := csrf.RotateToken(httptest.NewRequest("GET", "/", nil).Context()); !errors.Is(err, csrf.ErrNoMiddleware) {
+		t.Errorf("RotateToken outside Handler: %v", err)
+	}
+	m, _ := csrf.New(csrf.Config{DjangoVersion: "4.2"})
+	var tok string
+	rec := httptest.NewRecorder()
+	req := httptest.NewRequest("GET", "http://example.com/login", nil)
+	req.Header.Set("Cookie", "csrftoken="+secret)
+	m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := csrf.RotateToken(r.Context()); err != nil {
+			t.Fatal(err)
+		}
+		var err error
+		if tok, err = csrf.GetToken(r.Context()); err != nil {
+			t.Fatal(err)
+		}
+	})).ServeHTTP(rec, req)
+	c := rec.Result().Cookies()
+	if len(c) != 1 || c[0].Value == secret {
+		t.Fatalf("cookies after RotateToken %v", c)
+	}
+	if s, _ := csrf.Unmask(tok); s != c[0].Value {
+		t.Errorf("GetToken gave a token of %q, the cookie is %q", s, c[0].Value)
+	}
+}

@@ -180,6 +180,28 @@ func (m *Middleware) Rotate(w http.ResponseWriter, r *http.Request) error {
 	return m.rotate(s, st)
 }
 
+// GetToken is Token for code that has the request's context but not its Middleware (a
+// template helper): Django's get_token on the request of ctx, which must come from a request
+// inside a Handler (or EnsureCookie). It fails as Token does.
+func GetToken(ctx context.Context) (string, error) {
+	st, _ := ctx.Value(stateKey{}).(*state)
+	if st == nil {
+		return "", ErrNoMiddleware
+	}
+	return st.owner.Token(nil, (&http.Request{}).WithContext(ctx))
+}
+
+// RotateToken is Rotate for code that has the request's context but not its Middleware: an
+// auth package's login, as django.contrib.auth.login calls rotate_token(request). It fails
+// with ErrNoMiddleware when ctx is not from a request inside a Handler (or EnsureCookie).
+func RotateToken(ctx context.Context) error {
+	st, _ := ctx.Value(stateKey{}).(*state)
+	if st == nil {
+		return ErrNoMiddleware
+	}
+	return st.owner.Rotate(nil, (&http.Request{}).WithContext(ctx))
+}
+
 func (m *Middleware) requestState(r *http.Request) (*settings, *state, error) {
 	s, err := m.settings()
 	if err != nil {
