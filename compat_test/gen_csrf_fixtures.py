@@ -143,9 +143,10 @@ def cases():
     c = []
 
     def add(name, method="POST", secure=False, headers=None, cookies=None, session=None, body=None,
-            content_type=None, settings=None, actions=(), exempt=False, host="example.com"):
+            content_type=None, settings=None, actions=(), exempt=False, host="example.com", server_port=None):
         c.append({
             "name": name, "method": method, "secure": secure, "host": host, "headers": headers or {},
+            "server_port": server_port,
             "cookies": cookies if cookies is not None else {}, "session": session,
             "body": body, "content_type": content_type, "settings": settings or {},
             "actions": list(actions), "exempt": exempt,
@@ -258,6 +259,21 @@ def cases():
     add("referer not checked over http", cookies=ck, headers=hdr(Referer="https://evil.example/"))
     add("referer ok, token missing", secure=True, cookies=ck, headers={"Referer": "https://example.com/"})
 
+    # request.get_host() (ALLOWED_HOSTS), get_port() (SERVER_PORT), is_secure()
+    # (SECURE_PROXY_SSL_HEADER).
+    ah = {"ALLOWED_HOSTS": ["allowed.example"]}
+    add("disallowed host, same origin", cookies=ck, headers=hdr(Origin="http://example.com"), settings=ah)
+    add("disallowed host, allowed origin", cookies=ck, headers=hdr(Origin="http://allowed.example"), settings=ah, host="allowed.example")
+    add("disallowed host, same referer", secure=True, cookies=ck, headers=hdr(Referer="https://example.com/"), settings=ah)
+    add("disallowed host, trusted referer", secure=True, cookies=ck, headers=hdr(Referer="https://trusted.example/"), settings=dict(ah, **tr))
+    cd = {"CSRF_COOKIE_DOMAIN": ".example.com"}
+    add("cookie domain, server port 8443", secure=True, cookies=ck, headers=hdr(Referer="https://sub.example.com:8443/"), settings=cd, host="www.example.com:8443", server_port="8443")
+    add("cookie domain, server port 8443, referer without port", secure=True, cookies=ck, headers=hdr(Referer="https://sub.example.com/"), settings=cd, host="www.example.com:8443", server_port="8443")
+    px = {"SECURE_PROXY_SSL_HEADER": ["HTTP_X_FORWARDED_PROTO", "https"]}
+    add("proxy header https", cookies=ck, headers=hdr(X_Forwarded_Proto="https"), settings=px)
+    add("proxy header 'https, http'", cookies=ck, headers=hdr(X_Forwarded_Proto="https, http"), settings=px)
+    add("proxy header http over TLS", secure=True, cookies=ck, headers=hdr(X_Forwarded_Proto="http", Origin="https://example.com"), settings=px)
+
     # CSRF_USE_SESSIONS.
     ses = {"CSRF_USE_SESSIONS": True}
     add("session GET get_token, empty", "GET", session={}, settings=ses, actions=["get_token"])
@@ -293,6 +309,8 @@ def run(case):
         extra["HTTP_" + k.upper().replace("-", "_")] = v
     if case["secure"]:
         extra["secure"] = True
+    if case["server_port"]:
+        extra["SERVER_PORT"] = case["server_port"]
     body = case["body"]
     method = case["method"].lower()
     if body is not None:
@@ -323,6 +341,8 @@ def run(case):
     if case["exempt"]:
         view.csrf_exempt = True
     over = {k: v for k, v in case["settings"].items() if not k.startswith("_")}
+    if "SECURE_PROXY_SSL_HEADER" in over:
+        over["SECURE_PROXY_SSL_HEADER"] = tuple(over["SECURE_PROXY_SSL_HEADER"])
     HOLDER.clear()
     with override_settings(**over), seeded_random(1), djharness.fixed_clock(NOW):
         mw = csrf.CsrfViewMiddleware(view)

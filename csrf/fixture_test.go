@@ -1,15 +1,18 @@
 package csrf
 
 import (
+	"context"
 	"crypto/tls"
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -34,6 +37,7 @@ type fixtureCase struct {
 	Method      string            `json:"method"`
 	Secure      bool              `json:"secure"`
 	Host        string            `json:"host"`
+	ServerPort  *string           `json:"server_port"`
 	Headers     map[string]string `json:"headers"`
 	Cookies     map[string]string `json:"cookies"`
 	Session     map[string]string `json:"session"`
@@ -115,6 +119,20 @@ func configOf(t *testing.T, version string, settings map[string]any, now time.Ti
 			c.CSRFCookieMasked = v.(bool)
 		case "SESSION_COOKIE_DOMAIN":
 			c.SessionCookieDomain = v.(string)
+		case "ALLOWED_HOSTS":
+			// request.get_host()'s check, for the hosts these cases use.
+			var allowed []string
+			for _, h := range v.([]any) {
+				allowed = append(allowed, h.(string))
+			}
+			c.GetHost = func(r *http.Request) (string, bool) {
+				domain, _, _ := strings.Cut(strings.ToLower(r.Host), ":")
+				return r.Host, slices.Contains(allowed, domain)
+			}
+		case "SECURE_PROXY_SSL_HEADER":
+			h := v.([]any)
+			name := strings.ReplaceAll(strings.TrimPrefix(h[0].(string), "HTTP_"), "_", "-")
+			c.IsSecure = ProxySSLHeader(version, name, h[1].(string))
 		default:
 			t.Fatalf("setting %s has no Config field in this test", k)
 		}
@@ -260,6 +278,14 @@ func runFixtureCase(t *testing.T, version string, now time.Time, tc fixtureCase)
 		req.TLS = &tls.ConnectionState{}
 	} else {
 		req.TLS = nil
+	}
+	if tc.ServerPort != nil {
+		// SERVER_PORT: the port of the local address the request came in on.
+		port, err := strconv.Atoi(*tc.ServerPort)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req = req.WithContext(context.WithValue(req.Context(), http.LocalAddrContextKey, &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: port}))
 	}
 	if tc.ContentType != nil {
 		req.Header.Set("Content-Type", *tc.ContentType)
