@@ -63,7 +63,6 @@ type Middleware struct {
 	once sync.Once
 	s    *settings
 	err  error
-	rand io.Reader // tests
 }
 
 // New validates cfg as Django's settings checks would and returns its Middleware. The error
@@ -81,12 +80,8 @@ func (m *Middleware) settings() (*settings, error) {
 	return m.s, m.err
 }
 
-func (m *Middleware) random() io.Reader {
-	if m.rand != nil {
-		return m.rand
-	}
-	return rand.Reader
-}
+// random is the source of new secrets and masks.
+func (m *Middleware) random() io.Reader { return rand.Reader }
 
 // state is what Django keeps in request.META for one request: CSRF_COOKIE and its flags.
 type state struct {

@@ -57,7 +57,8 @@ func (e exemptHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // applies, so a token handed out by h is still set. Handler sees the mark when Exempt(h) is
 // the handler it wraps, when it is registered on an *http.ServeMux (or any router with
 // ServeMux's Handler(*http.Request) method) that Handler wraps directly, or when Exempt
-// wraps Handler (Exempt(m.Handler(h))). Behind other routers, put Exempt outside Handler.
+// wraps Handler (Exempt(m.Handler(h))). Behind another router Handler cannot see the route:
+// give that router Handler per route, or mount the exempt routes outside Handler.
 func Exempt(h http.Handler) http.Handler { return exemptHandler{h} }
 
 // router is the lookup method of *http.ServeMux.
