@@ -189,6 +189,9 @@ def cases():
     add("POST form wrong token", cookies=ck, body="csrfmiddlewaretoken=" + WRONG, content_type=form)
     add("POST form bad length", cookies=ck, body="csrfmiddlewaretoken=" + TOKEN[:40], content_type=form)
     add("POST form bad characters", cookies=ck, body="csrfmiddlewaretoken=" + TOKEN[:63] + "%21", content_type=form)
+    add("POST form non-ASCII, 64 characters", cookies=ck, body="csrfmiddlewaretoken=" + TOKEN[:63] + "%C3%A9", content_type=form)
+    add("POST form invalid UTF-8, 64 bytes", cookies=ck, body="csrfmiddlewaretoken=" + TOKEN[:62] + "%E2%82", content_type=form)
+    add("POST header non-ASCII, 64 bytes", cookies=ck, headers={"X-CSRFToken": TOKEN[:62] + "\u00e9"})
     add("POST form last value wins", cookies=ck, body="csrfmiddlewaretoken=" + WRONG + "&a=1&csrfmiddlewaretoken=" + TOKEN, content_type=form)
     add("POST form empty, header token", cookies=ck, body="csrfmiddlewaretoken=&x=1", content_type=form, headers={"X-CSRFToken": TOKEN})
     add("POST form wins over header", cookies=ck, body="csrfmiddlewaretoken=" + WRONG, content_type=form, headers={"X-CSRFToken": TOKEN})
@@ -305,8 +308,9 @@ class FakeSession(dict):
 def run(case):
     factory = RequestFactory()
     extra = {"HTTP_HOST": case["host"]}
+    # Header values as a WSGI server hands them over: the bytes (UTF-8 here) decoded as latin-1.
     for k, v in case["headers"].items():
-        extra["HTTP_" + k.upper().replace("-", "_")] = v
+        extra["HTTP_" + k.upper().replace("-", "_")] = v.encode().decode("latin-1")
     if case["secure"]:
         extra["secure"] = True
     if case["server_port"]:
@@ -320,7 +324,7 @@ def run(case):
     else:
         request = factory.generic(case["method"], "/form/", **extra)
     for k, v in case["cookies"].items():
-        request.COOKIES[k] = v
+        request.COOKIES[k] = v.encode().decode("latin-1")
     session = None
     if case["session"] is not None:
         session = FakeSession(case["session"])

@@ -157,7 +157,7 @@ func (m *Middleware) processRequest(s *settings, r *http.Request) (*state, error
 		st.cookie, st.hasCookie = value, true
 		return st, nil
 	}
-	if !s.CSRFUseSessions && formatProblem(value) != "" {
+	if !s.CSRFUseSessions && formatProblem(value, len(value)) != "" {
 		// InvalidTokenFormat: a new cookie, sent with this response.
 		return st, m.addNewCookie(s, st)
 	}
@@ -468,7 +468,7 @@ func (m *Middleware) checkToken(s *settings, r *http.Request) error {
 	}
 	secret := value
 	if ok && !s.CSRFUseSessions {
-		if p := formatProblem(value); p != "" {
+		if p := formatProblem(value, len(value)); p != "" {
 			return &Error{"CSRF cookie " + p + "."}
 		}
 	}
@@ -485,11 +485,11 @@ func (m *Middleware) checkToken(s *settings, r *http.Request) error {
 	if !present {
 		return &Error{ReasonCSRFTokenMissing}
 	}
-	source := "POST"
+	source, n := "POST", pyLen(token)
 	if header {
-		source = s.source
+		source, n = s.source, len(token)
 	}
-	if p := formatProblem(token); p != "" {
+	if p := formatProblem(token, n); p != "" {
 		return &Error{"CSRF token from " + source + " " + p + "."}
 	}
 	if len(token) == TokenLength {

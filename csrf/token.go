@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"unicode/utf8"
 )
 
 // ErrMalformedToken: a string given to [Mask] or [Unmask] is not a secret or a masked token.
@@ -117,9 +118,11 @@ func constantTimeEqual(a, b string) bool {
 	return subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1
 }
 
-// formatProblem is _check_token_format (4.0+): the InvalidTokenFormat reason, or "".
-func formatProblem(token string) string {
-	if len(token) != TokenLength && len(token) != SecretLength {
+// formatProblem is _check_token_format (4.0+): the InvalidTokenFormat reason, or "". n is the
+// token's length as Python counts it: bytes for a header or a cookie (WSGI decodes them as
+// latin-1), characters for a form field (decoded as UTF-8).
+func formatProblem(token string, n int) string {
+	if n != TokenLength && n != SecretLength {
 		return "has incorrect length"
 	}
 	if !validChars(token) {
@@ -150,3 +153,50 @@ func sanitize32(rnd io.Reader, token string) (out string, changed bool, err erro
 
 // strip is Python's str.strip() of ASCII whitespace.
 func strip(s string) string { return strings.Trim(s, " \t\n\r\v\f") }
+
+// pyLen is the length of s decoded as Python's bytes.decode("utf-8", "replace") does: a
+// character per valid sequence, and one U+FFFD per maximal invalid subpart.
+func pyLen(s string) int {
+	n := 0
+	for i := 0; i < len(s); n++ {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			size = maximalSubpart(s[i:])
+		}
+		i += size
+	}
+	return n
+}
+
+// maximalSubpart is the length of the invalid UTF-8 sequence at the start of s that Python
+// replaces by one U+FFFD: a lead byte and the continuation bytes that could follow it.
+func maximalSubpart(s string) int {
+	c := s[0]
+	need, lo, hi := 0, byte(0x80), byte(0xBF)
+	switch {
+	case c >= 0xC2 && c <= 0xDF:
+		need = 1
+	case c == 0xE0:
+		need, lo = 2, 0xA0
+	case c == 0xED:
+		need, hi = 2, 0x9F
+	case c >= 0xE1 && c <= 0xEF:
+		need = 2
+	case c == 0xF0:
+		need, lo = 3, 0x90
+	case c == 0xF4:
+		need, hi = 3, 0x8F
+	case c >= 0xF1 && c <= 0xF3:
+		need = 3
+	default:
+		return 1
+	}
+	i := 1
+	for ; i <= need && i < len(s); i++ {
+		b := s[i]
+		if i == 1 && (b < lo || b > hi) || i > 1 && (b < 0x80 || b > 0xBF) {
+			break
+		}
+	}
+	return i
+}
