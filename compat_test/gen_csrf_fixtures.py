@@ -251,6 +251,8 @@ def cases():
     add("referer other", secure=True, cookies=ck, headers=hdr(Referer="https://evil.example/a;b?q=1#f"))
     add("referer other, empty params", secure=True, cookies=ck, headers=hdr(Referer="https://evil.example/p;"))
     add("referer other, normalised", secure=True, cookies=ck, headers=hdr(Referer=" HTTPS://Evil.example/x?#"))
+    add("referer non-ASCII", secure=True, cookies=ck, headers=hdr(Referer="https://évil.example/ü"))
+    add("origin non-ASCII", cookies=ck, headers=hdr(Origin="http://évil.example"))
     add("referer case", secure=True, cookies=ck, headers=hdr(Referer="https://EXAMPLE.com/"))
     add("referer bracket", secure=True, cookies=ck, headers=hdr(Referer="https://[bad]/"))
     add("referer unbalanced bracket", secure=True, cookies=ck, headers=hdr(Referer="https://a]b/"))

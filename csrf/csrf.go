@@ -268,6 +268,21 @@ func (m *Middleware) processResponse(s *settings, st *state, h http.Header) {
 	patchVaryCookie(h)
 }
 
+// latin1 is a header value as Django's reason has it: its bytes decoded as latin-1 (WSGI), so
+// each byte from 0x80 up is the character of that code point.
+func latin1(s string) string {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			b := make([]rune, 0, len(s))
+			for j := 0; j < len(s); j++ {
+				b = append(b, rune(s[j]))
+			}
+			return string(b)
+		}
+	}
+	return s
+}
+
 func isSafe(method string) bool {
 	switch method {
 	case http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodTrace:
@@ -298,7 +313,7 @@ func (m *Middleware) Check(r *http.Request) error {
 		if vals, ok := r.Header["Origin"]; ok {
 			origin := strings.Join(vals, ",")
 			if !s.originVerified(r, origin) {
-				return &Error{fmt.Sprintf(ReasonBadOrigin, origin)}
+				return &Error{fmt.Sprintf(ReasonBadOrigin, latin1(origin))}
 			}
 		} else if s.isSecure(r) {
 			if err := s.checkReferer(r); err != nil {
@@ -383,7 +398,7 @@ func (s *settings) checkReferer(r *http.Request) error {
 			return nil
 		}
 	}
-	bad := &Error{fmt.Sprintf(ReasonBadReferer, u.geturl(s.v < v52))}
+	bad := &Error{fmt.Sprintf(ReasonBadReferer, latin1(u.geturl(s.v < v52)))}
 	good := s.cookieDomain(r)
 	if good == "" {
 		host, ok := s.host(r)
@@ -415,7 +430,7 @@ func (s *settings) checkReferer32(r *http.Request) error {
 			return nil
 		}
 	}
-	return &Error{fmt.Sprintf(ReasonBadReferer, u.geturl(true))}
+	return &Error{fmt.Sprintf(ReasonBadReferer, latin1(u.geturl(true)))}
 }
 
 // requestToken is the token the request offers: the form field of a POST, else the header.

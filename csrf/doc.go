@@ -53,6 +53,10 @@
 //     forms are accepted: the 64-character masked token of a form, or the 32-character secret
 //     JavaScript reads from the cookie. Comparison is constant-time.
 //
+// Headers and cookies are read as a WSGI server hands them to Django (bytes as latin-1), form
+// fields as Django decodes the body (UTF-8): lengths in the reasons, and a non-ASCII Origin or
+// Referer quoted in one, come out as in Django.
+//
 // # Differences between Django versions
 //
 //   - 3.2 has no Origin check; CSRF_TRUSTED_ORIGINS holds hosts ("example.com",
@@ -89,8 +93,6 @@
 //     token of the secret.
 //   - The body limit (MaxBodyBytes) applies to the whole body of a form POST, multipart
 //     uploads included; Django's DATA_UPLOAD_MAX_MEMORY_SIZE leaves out file parts.
-//   - Header values are bytes: a non-ASCII Origin or Referer appears in the reason as sent,
-//     where Django (WSGI) shows its latin-1 decoding.
 //   - ALLOWED_HOSTS is not checked (see Config.GetHost): Django's CommonMiddleware rejects a
 //     disallowed host with 400 before CSRF runs.
 package csrf
