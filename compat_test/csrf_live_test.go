@@ -46,6 +46,19 @@ func csrfGoService(t *testing.T, cfg csrf.Config, store *djangosession.Store) *h
 		}
 		fmt.Fprint(w, tok)
 	})
+	mux.HandleFunc("POST /login", func(w http.ResponseWriter, r *http.Request) {
+		// What an auth package's login does: rotate_token, then a token for the next page.
+		if err := csrf.RotateToken(r.Context()); err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		tok, err := m.Token(w, r)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		fmt.Fprint(w, tok)
+	})
 	mux.HandleFunc("/submit", func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, "accepted") })
 	h := m.Handler(mux)
 	if cfg.CSRFUseSessions {
@@ -206,6 +219,34 @@ func TestCSRFLive(t *testing.T) {
 					}
 					if code, reason := djangoPost(cookies, map[string]string{"csrfmiddlewaretoken": forge(tok)}, nil); code != 403 {
 						t.Errorf("Django accepted a forgery of Go's token: %d %q", code, reason)
+					}
+
+					// A Go login rotates the secret: Django takes the new token only.
+					req, _ := http.NewRequest("POST", srv.URL+"/login", strings.NewReader(url.Values{"csrfmiddlewaretoken": {tok}}.Encode()))
+					req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+					for k, v := range cookies {
+						req.AddCookie(&http.Cookie{Name: k, Value: v})
+					}
+					resp, err = srv.Client().Do(req)
+					if err != nil {
+						t.Fatal(err)
+					}
+					newb, _ := io.ReadAll(resp.Body)
+					resp.Body.Close()
+					newTok := string(newb)
+					if resp.StatusCode != 200 || len(newTok) != 64 {
+						t.Fatalf("Go /login: %d %q", resp.StatusCode, newTok)
+					}
+					for _, c := range resp.Cookies() {
+						cookies[c.Name] = c.Value
+					}
+					if code, reason := djangoPost(cookies, map[string]string{"csrfmiddlewaretoken": newTok}, nil); code != 200 {
+						t.Errorf("Django rejected the token after Go's rotate: %d %q", code, reason)
+					}
+					djCode, djReason := djangoPost(cookies, map[string]string{"csrfmiddlewaretoken": tok}, nil)
+					goCode, goBody := goPost(t, srv, "POST", cookies, url.Values{"csrfmiddlewaretoken": {tok}}, nil)
+					if djCode != 403 || goCode != 403 || goBody != "CSRF: "+djReason {
+						t.Errorf("the token from before the rotate: Django %d %q; Go %d %q", djCode, djReason, goCode, goBody)
 					}
 				})
 				t.Run("Set-Cookie as Django writes it", func(t *testing.T) {
