@@ -76,9 +76,11 @@
 //   - 3.2 and 4.2 parse the Referer with urlparse, whose geturl() in REASON_BAD_REFERER drops
 //     a ";" ending the path ("https://evil.example/p;" is reported as ".../p"); 5.0+ use
 //     urlsplit and keep it.
-//   - Django 4.2+ run on Pythons whose urlsplit rejects a bracketed host that is not an IPv6
-//     address ("https://[bad]/"): the Referer is malformed. On 3.2 (Python 3.10) it is
-//     compared, and fails as not matching.
+//   - Django 4.2+ run on Pythons (3.11+) whose urlsplit rejects a bracketed host that is not
+//     an IPv6 address ("https://[bad]/": the Referer is malformed) and takes a scheme only
+//     when it starts with a letter; on 3.2 (Python 3.10) "[bad]" is compared, and fails as
+//     not matching. urlsplit and geturl are checked against each venv's Python on generated
+//     URLs (TestURLSplitAgainstPython).
 //   - ProxySSLHeader: 4.0+ compare the first comma-separated value of the header, 3.2 the
 //     whole value.
 //

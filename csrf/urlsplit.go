@@ -19,15 +19,16 @@ var (
 // urlsplit is Python's urllib.parse.urlsplit, which Django's CSRF checks parse Origin and
 // Referer with: leading C0 controls and spaces stripped, tab/CR/LF removed, the scheme lower
 // case, the netloc up to the first of "/?#". It fails where Python raises ValueError:
-// unbalanced brackets in the netloc and, with bracketCheck (Python 3.11.4+, which Django 4.2+
-// runs on), a bracketed host that is not an IPv6 or IPvFuture address.
-func urlsplit(url string, bracketCheck bool) (splitURL, error) {
+// unbalanced brackets in the netloc. py311 selects the rules of Python 3.11+ (which Django
+// 4.2+ run on here) over those of 3.10 (Django 3.2): a scheme must start with a letter, and a
+// bracketed host that is not an IPv6 or IPvFuture address is a ValueError.
+func urlsplit(url string, py311 bool) (splitURL, error) {
 	url = strings.TrimLeftFunc(url, func(r rune) bool { return r <= ' ' })
 	if strings.ContainsAny(url, "\t\r\n") {
 		url = strings.NewReplacer("\t", "", "\r", "", "\n", "").Replace(url)
 	}
 	var u splitURL
-	if i := strings.IndexByte(url, ':'); i > 0 && isASCIILetter(url[0]) {
+	if i := strings.IndexByte(url, ':'); i > 0 && (isASCIILetter(url[0]) || !py311) {
 		scheme := true
 		for j := 0; j < i; j++ {
 			c := url[j]
@@ -50,7 +51,7 @@ func urlsplit(url string, bracketCheck bool) (splitURL, error) {
 		if open != closed {
 			return splitURL{}, errInvalidIPv6
 		}
-		if open && bracketCheck {
+		if open && py311 {
 			_, after, _ := strings.Cut(u.netloc, "[")
 			host, _, _ := strings.Cut(after, "]")
 			if !validBracketedHost(host) {
@@ -80,6 +81,9 @@ func validBracketedHost(h string) bool {
 			}
 		}
 		return true
+	}
+	if _, zone, ok := strings.Cut(h, "%"); ok && (zone == "" || strings.Contains(zone, "%")) {
+		return false // ipaddress's scope id: not empty, no second "%"
 	}
 	a, err := netip.ParseAddr(h)
 	return err == nil && a.Is6()
