@@ -434,19 +434,21 @@ func (s *settings) checkReferer32(r *http.Request) error {
 }
 
 // requestToken is the token the request offers: the form field of a POST, else the header.
-// header reports whether it came from the header; present is false when neither is there.
-func (s *settings) requestToken(r *http.Request) (token string, header, present bool, err error) {
+// n is its length as Python counts it; header reports whether it came from the header;
+// present is false when neither is there.
+func (s *settings) requestToken(r *http.Request) (token string, n int, header, present bool, err error) {
 	if r.Method == http.MethodPost {
-		token, err = formToken(r, s.MaxBodyBytes)
+		token, n, err = formToken(r, s.MaxBodyBytes)
 		if err != nil && !errors.Is(err, errUnreadable) {
-			return "", false, false, err
+			return "", 0, false, false, err
 		}
 	}
 	if token != "" {
-		return token, false, true, nil
+		return token, n, false, true, nil
 	}
 	vals, ok := r.Header[s.header]
-	return strings.Join(vals, ","), true, ok, nil
+	token = strings.Join(vals, ",")
+	return token, len(token), true, ok, nil
 }
 
 // checkToken is _check_token (4.0+), or the token half of 3.2's process_view.
@@ -467,7 +469,7 @@ func (m *Middleware) checkToken(s *settings, r *http.Request) error {
 		if !ok {
 			return &Error{ReasonNoCSRFCookie}
 		}
-		token, _, _, err := s.requestToken(r)
+		token, _, _, _, err := s.requestToken(r)
 		if err != nil {
 			return err
 		}
@@ -493,16 +495,16 @@ func (m *Middleware) checkToken(s *settings, r *http.Request) error {
 	if len(secret) == TokenLength {
 		secret, _ = unmask(secret)
 	}
-	token, header, present, err := s.requestToken(r)
+	token, n, header, present, err := s.requestToken(r)
 	if err != nil {
 		return err
 	}
 	if !present {
 		return &Error{ReasonCSRFTokenMissing}
 	}
-	source, n := "POST", pyLen(token)
+	source := "POST"
 	if header {
-		source, n = s.source, len(token)
+		source = s.source
 	}
 	if p := formatProblem(token, n); p != "" {
 		return &Error{"CSRF token from " + source + " " + p + "."}

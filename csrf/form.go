@@ -9,6 +9,7 @@ import (
 	"mime/multipart"
 	"net/http"
 	"strings"
+	"unicode/utf8"
 )
 
 // ErrBodyTooLarge: a form POST body is larger than Config.MaxBodyBytes. Django answers 400
@@ -67,79 +68,112 @@ type readCloser struct {
 
 // formToken is request.POST.get("csrfmiddlewaretoken", "") for a POST: the last value of the
 // field in an application/x-www-form-urlencoded or multipart/form-data body, "" for any other
-// body. errUnreadable (wrapped) is Django's UnreadablePostError, which the check treats as
-// no form token; ErrBodyTooLarge and ErrMalformedBody are Django's 400 answers.
-func formToken(r *http.Request, limit int64) (string, error) {
+// body, and its length in characters as Django's string has it. errUnreadable (wrapped) is
+// Django's UnreadablePostError, which the check treats as no form token; ErrBodyTooLarge and
+// ErrMalformedBody are Django's 400 answers.
+func formToken(r *http.Request, limit int64) (string, int, error) {
 	ct, params, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil || (ct != "application/x-www-form-urlencoded" && ct != "multipart/form-data") {
-		return "", nil
+		return "", 0, nil
 	}
 	data, err := readBody(r, limit)
 	if err != nil {
-		return "", err
+		return "", 0, err
 	}
 	if ct == "application/x-www-form-urlencoded" {
-		return queryValue(data, FormField), nil
+		v, n := queryValue(data, FormField)
+		return v, n, nil
 	}
 	boundary := params["boundary"]
 	if boundary == "" {
-		return "", fmt.Errorf("%w: no boundary", ErrMalformedBody)
+		return "", 0, fmt.Errorf("%w: no boundary", ErrMalformedBody)
 	}
 	mr := multipart.NewReader(bytes.NewReader(data), boundary)
 	value := ""
 	for {
 		p, err := mr.NextRawPart()
 		if err == io.EOF {
-			return value, nil
+			return value, pyLen(value), nil
 		}
 		if err != nil {
-			return "", fmt.Errorf("%w: %w", ErrMalformedBody, err)
+			return "", 0, fmt.Errorf("%w: %w", ErrMalformedBody, err)
 		}
 		if p.FormName() == FormField && p.FileName() == "" {
 			b, err := io.ReadAll(p)
 			if err != nil {
-				return "", fmt.Errorf("%w: %w", ErrMalformedBody, err)
+				return "", 0, fmt.Errorf("%w: %w", ErrMalformedBody, err)
 			}
-			value = string(b)
+			value = string(b) // Django decodes it as UTF-8 with replacement characters
 		}
 	}
 }
 
-// queryValue is QueryDict(body).get(key, ""): the last value of key, with Python's parse_qsl
-// (pairs split on "&", "+" a space, percent escapes decoded where valid and kept as they are
-// where not).
-func queryValue(body []byte, key string) string {
-	value := ""
+// queryValue is QueryDict(body).get(key, ""): the last value of key, as Python's parse_qsl
+// splits and unquotes it (pairs split on "&", "+" a space, percent escapes decoded where
+// valid and kept as they are where not), with its length in characters: QueryDict decodes
+// the body as UTF-8, or as latin-1 when it is not valid UTF-8, and unquote decodes each run
+// of escapes as UTF-8 with replacement characters.
+func queryValue(body []byte, key string) (string, int) {
+	latin1 := !utf8.Valid(body)
+	value, n := "", 0
 	for pair := range strings.SplitSeq(string(body), "&") {
 		if pair == "" {
 			continue
 		}
 		k, v, _ := strings.Cut(pair, "=")
-		if pyUnquotePlus(k) == key {
-			value = pyUnquotePlus(v)
+		if kk, _ := pyUnquotePlus(k, latin1); kk == key {
+			value, n = pyUnquotePlus(v, latin1)
 		}
 	}
-	return value
+	return value, n
 }
 
-// pyUnquotePlus is urllib.parse.unquote_plus, on bytes.
-func pyUnquotePlus(s string) string {
+// pyUnquotePlus is urllib.parse.unquote_plus on the bytes of s, and the length in characters
+// of Python's result (see queryValue).
+func pyUnquotePlus(s string, latin1 bool) (string, int) {
+	literalLen := func(lit string) int {
+		if latin1 {
+			return len(lit)
+		}
+		return utf8.RuneCountInString(lit)
+	}
 	if !strings.ContainsAny(s, "+%") {
-		return s
+		return s, literalLen(s)
 	}
 	b := make([]byte, 0, len(s))
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; {
-		case c == '+':
-			b = append(b, ' ')
-		case c == '%' && i+2 < len(s) && isHex(s[i+1]) && isHex(s[i+2]):
-			b = append(b, unhex(s[i+1])<<4|unhex(s[i+2]))
-			i += 2
-		default:
-			b = append(b, c)
+	n, runStart := 0, -1 // runStart: where the current run of escapes began in b
+	endRun := func() {
+		if runStart >= 0 {
+			n += pyLen(string(b[runStart:]))
+			runStart = -1
 		}
 	}
-	return string(b)
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c == '%' && i+2 < len(s) && isHex(s[i+1]) && isHex(s[i+2]) {
+			if runStart < 0 {
+				runStart = len(b)
+			}
+			b = append(b, unhex(s[i+1])<<4|unhex(s[i+2]))
+			i += 2
+			continue
+		}
+		endRun()
+		if c == '+' {
+			c = ' '
+		}
+		start := i
+		if !latin1 && c >= 0x80 {
+			_, size := utf8.DecodeRuneInString(s[i:])
+			b = append(b, s[i:i+size]...)
+			i += size - 1
+		} else {
+			b = append(b, c)
+		}
+		n += literalLen(s[start : i+1])
+	}
+	endRun()
+	return string(b), n
 }
 
 func isHex(c byte) bool {
