@@ -66,12 +66,6 @@ type Manager struct {
 
 	// PasswordHash looks up the user's stored password hash (required).
 	PasswordHash PasswordHashFunc
-
-	// CSRF, when not nil, means CSRF_USE_SESSIONS = True with these settings: Login rotates
-	// the session's CSRF secret as Django's login calls rotate_token. When nil, Login leaves
-	// the CSRF token alone (with CSRF_USE_SESSIONS = False Django would set a new csrftoken
-	// cookie, which Login cannot do).
-	CSRF *csrf.CSRF
 }
 
 // ErrNoBackend: Login got no backend and AuthenticationBackends lists more than one (Django's
@@ -176,7 +170,7 @@ func (a *Manager) GetUser(ctx context.Context, s *djangosession.Session) (User, 
 // Login is django.contrib.auth.login for a user who has been authenticated (by Go code, or by
 // Django): if the session belongs to another user, or to this user with another auth hash, it
 // is flushed; if it belongs to nobody its key is cycled (against session fixation); then the
-// three auth keys are set and, with CSRF set, the CSRF secret is rotated. The session is
+// three auth keys are set and, inside a csrf.Middleware, the CSRF token is rotated. The session is
 // modified, so that the middleware saves it and sets the new cookie.
 //
 // user.Backend may be empty when AuthenticationBackends has a single entry (ErrNoBackend
@@ -216,10 +210,10 @@ func (a *Manager) Login(ctx context.Context, s *djangosession.Session, user User
 	s.Set(SessionKey, user.ID)
 	s.Set(BackendSessionKey, backend)
 	s.Set(HashSessionKey, hash)
-	if a.CSRF != nil {
-		if err := a.CSRF.Rotate(s); err != nil {
-			return err
-		}
+	// login() calls rotate_token(request): inside a csrf.Middleware the CSRF secret changes
+	// (a new cookie, or a new session value with CSRF_USE_SESSIONS).
+	if err := csrf.RotateToken(ctx); err != nil && !errors.Is(err, csrf.ErrNoMiddleware) {
+		return err
 	}
 	return nil
 }

@@ -44,6 +44,12 @@ type oracle struct {
 
 func startOracle(t *testing.T, djangoID string) *oracle {
 	t.Helper()
+	return startOracleScript(t, djangoID, "httporacle.py")
+}
+
+// startOracleScript starts compat_test/djproject/demo/<script> in the venv of djangoID.
+func startOracleScript(t *testing.T, djangoID, script string) *oracle {
+	t.Helper()
 	py, err := pybridge.Python(djangoID)
 	if err != nil {
 		t.Fatalf("%v (make the venvs with compat_test/setup.sh)", err)
@@ -52,7 +58,7 @@ func startOracle(t *testing.T, djangoID string) *oracle {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(py, filepath.Join(root, "compat_test", "djproject", "demo", "httporacle.py"))
+	cmd := exec.Command(py, filepath.Join(root, "compat_test", "djproject", "demo", script))
 	cmd.Env = append(os.Environ(), "PYTHONHASHSEED=0")
 	cmd.Stderr = io.Discard
 	if testing.Verbose() {
@@ -167,6 +173,7 @@ type httpLiveEnv struct {
 	config string
 	store  *djangosession.Store
 	auth   *auth.Manager
+	csrf   *csrf.Middleware // CSRF_USE_SESSIONS, as the project's settings
 	pw     *passwordBook
 	srv    *httptest.Server
 }
@@ -196,13 +203,23 @@ func (e *httpLiveEnv) goService() http.Handler {
 			fmt.Fprint(w, u.ID)
 		}
 	})
-	mux.HandleFunc("POST /login", func(w http.ResponseWriter, r *http.Request) {
+	// The login view is csrf_exempt here (the test posts without a token) but runs inside the
+	// CSRF middleware, so that Login rotates the CSRF secret as Django's login does.
+	mux.Handle("POST /login", e.csrf.Handler(csrf.Exempt(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if s := session(w, r); s != nil {
 			if err := e.auth.Login(r.Context(), s, auth.User{ID: "1"}); err != nil {
 				http.Error(w, err.Error(), http.StatusInternalServerError)
 			}
 		}
-	})
+	}))))
+	mux.Handle("GET /csrf-token", e.csrf.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		tok, err := e.csrf.Token(w, r)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		fmt.Fprint(w, tok)
+	})))
 	mux.HandleFunc("POST /logout", func(w http.ResponseWriter, r *http.Request) {
 		if s := session(w, r); s != nil {
 			if err := e.auth.Logout(r.Context(), s); err != nil {
@@ -218,7 +235,7 @@ func (e *httpLiveEnv) goService() http.Handler {
 			}
 		}
 	})
-	mux.Handle("POST /protected", e.auth.CSRF.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	mux.Handle("POST /protected", e.csrf.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprint(w, "accepted")
 	})))
 	mw := &djangosession.Middleware{Store: e.store}
@@ -289,7 +306,11 @@ func TestHTTPLive(t *testing.T) {
 		e.store = storeForConfig(t, b, e.config, func(*djangosession.Config) {})
 		alice := e.o.call(t, "password_hash", map[string]any{"username": "alice"})["password_hash"].(string)
 		e.pw = &passwordBook{m: map[string]string{"1": alice}}
-		e.auth = &auth.Manager{SecretKey: liveSecretKey(), PasswordHash: e.pw.lookup, CSRF: &csrf.CSRF{}}
+		e.auth = &auth.Manager{SecretKey: liveSecretKey(), PasswordHash: e.pw.lookup}
+		var err error
+		if e.csrf, err = csrf.New(csrf.Config{CSRFUseSessions: true, DjangoVersion: b.DjangoID}); err != nil {
+			t.Fatal(err)
+		}
 		e.srv = httptest.NewServer(e.goService())
 		t.Cleanup(e.srv.Close)
 
@@ -407,13 +428,18 @@ func TestHTTPLive(t *testing.T) {
 			if code, _, _ := e.do(t, "POST", "/protected", key, nil, map[string]string{"X-CSRFToken": forged}); code != 403 {
 				t.Errorf("Go accepted a forged header token: %d", code)
 			}
-			s, err := e.store.Load(context.Background(), key)
-			if err != nil {
-				t.Fatal(err)
+			storedSecret := func(key string) string {
+				s, err := e.store.Load(context.Background(), key)
+				if err != nil {
+					t.Fatal(err)
+				}
+				v, _ := s.String(csrf.SessionKey)
+				return v
 			}
-			goTok, err := e.auth.CSRF.Token(s)
-			if err != nil || s.Modified() {
-				t.Fatalf("Token: %v, modified=%v (the secret was there)", err, s.Modified())
+			before := storedSecret(key)
+			code, goTok, _ := e.do(t, "GET", "/csrf-token", key, nil, nil)
+			if code != 200 || storedSecret(key) != before {
+				t.Fatalf("GET /csrf-token: %d %q; the stored secret changed (it was there)", code, goTok)
 			}
 			for _, header := range []bool{false, true} {
 				st := e.o.call(t, "csrf_post", map[string]any{"config": e.config, "session_key": key, "token": goTok, "header": header})["status"]
@@ -427,7 +453,7 @@ func TestHTTPLive(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			stored, _ := s2.String(csrf.CSRFSessionKey)
+			stored, _ := s2.String(csrf.SessionKey)
 			wantLen := 32
 			if b.DjangoID == "3.2" {
 				wantLen = 64
@@ -435,7 +461,7 @@ func TestHTTPLive(t *testing.T) {
 			if len(stored) != wantLen {
 				t.Errorf("stored CSRF value %q, want %d chars as Django %s stores", stored, wantLen, b.DjangoID)
 			}
-			tok2, _ := e.auth.CSRF.Token(s2)
+			_, tok2, _ := e.do(t, "GET", "/csrf-token", newKey, nil, nil)
 			if st := e.o.call(t, "csrf_post", map[string]any{"config": e.config, "session_key": newKey, "token": tok2})["status"]; st != float64(200) {
 				t.Errorf("Django rejected the token of a Go login's CSRF secret: %v", st)
 			}

@@ -1,428 +1,519 @@
 package csrf
 
 import (
-	"context"
 	"crypto/rand"
-	"crypto/subtle"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
-	"net/url"
 	"strings"
+	"sync"
 
 	"github.com/djangobridge/bridge/djangosession"
 )
 
-// CSRF values of django.middleware.csrf.
-const (
-	// CSRFSessionKey is CSRF_SESSION_KEY: where the CSRF secret lives with CSRF_USE_SESSIONS.
-	CSRFSessionKey = "_csrftoken"
-	// CSRFSecretLength is CSRF_SECRET_LENGTH.
-	CSRFSecretLength = 32
-	// CSRFTokenLength is CSRF_TOKEN_LENGTH: a masked token (mask + cipher).
-	CSRFTokenLength = 2 * CSRFSecretLength
-	// CSRFAllowedChars is CSRF_ALLOWED_CHARS.
-	CSRFAllowedChars = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
-	// CSRFFormField is the form field of Django's {% csrf_token %}.
-	CSRFFormField = "csrfmiddlewaretoken"
-	// DefaultCSRFHeaderName is CSRF_HEADER_NAME's default, "HTTP_X_CSRFTOKEN", as a header name.
-	DefaultCSRFHeaderName = "X-CSRFToken"
-)
-
-// ErrCSRF: a request failed the CSRF check (Django answers 403 Forbidden). The *[CSRFError]
+// ErrForbidden: the request failed the CSRF check; Django answers 403 Forbidden. The *[Error]
 // that carries Django's reason unwraps to it.
-var ErrCSRF = errors.New("csrf: CSRF verification failed")
+var ErrForbidden = errors.New("csrf: CSRF verification failed")
 
-// CSRFError is a failed CSRF check, with Django's reason (e.g. "CSRF token missing.").
-type CSRFError struct {
+// Error is a failed CSRF check with Django's reason, the string Django's failure view gets
+// (e.g. "CSRF token missing." or "CSRF cookie not set.").
+type Error struct {
 	Reason string
 }
 
-func (e *CSRFError) Error() string { return "csrf: CSRF verification failed: " + e.Reason }
-
-// Unwrap returns ErrCSRF.
-func (e *CSRFError) Unwrap() error { return ErrCSRF }
-
-// CSRF is django.middleware.csrf.CsrfViewMiddleware with CSRF_USE_SESSIONS = True: the secret
-// lives in the session under "_csrftoken", so a Go handler can hand out tokens Django accepts
-// and accept the tokens of forms Django rendered (the csrfmiddlewaretoken field, or the
-// X-CSRFToken header). It needs the session [Middleware]. The zero value is Django's defaults.
-//
-// What is stored follows the session's Django version: 3.2 stores a masked 64-character token;
-// 4.2+ store the 32-character secret (4.2 with CSRF_COOKIE_MASKED, a masked token). Every
-// version's readers accept both forms in requests.
-//
-// Differences from Django: the Origin header is checked for every version (3.2 did not), the
-// host is the request's Host as Go received it (Django's get_host also checks ALLOWED_HOSTS,
-// which is the Go server's business), and the Referer check of HTTPS requests without Origin
-// does not allow SESSION_COOKIE_DOMAIN (only the host and CSRFTrustedOrigins).
-type CSRF struct {
-	// CSRFHeaderName is CSRF_HEADER_NAME as an HTTP header name (Django default:
-	// "HTTP_X_CSRFTOKEN", i.e. "X-CSRFToken").
-	CSRFHeaderName string
-
-	// CSRFTrustedOrigins is CSRF_TRUSTED_ORIGINS (Django default: []), e.g.
-	// "https://example.com", "https://*.example.com".
-	CSRFTrustedOrigins []string
-
-	// CSRFCookieMasked is CSRF_COOKIE_MASKED (Django 4.2 only; default False): store a masked
-	// token instead of the secret.
-	CSRFCookieMasked bool
-
-	// IsSecure reports whether a request came over HTTPS (Django's request.is_secure(), with
-	// SECURE_PROXY_SSL_HEADER). Nil means r.TLS != nil.
-	IsSecure func(r *http.Request) bool
-
-	// FailureHandler answers a request that failed the check in Handler (Django's
-	// CSRF_FAILURE_VIEW). The error is in the request context: see CSRFFailureReason. Nil
-	// means a plain 403 Forbidden.
-	FailureHandler http.Handler
+func (e *Error) Error() string {
+	return "csrf: CSRF verification failed (Django answers 403): " + e.Reason
 }
 
-func (c *CSRF) headerName() string {
-	if c.CSRFHeaderName == "" {
-		return DefaultCSRFHeaderName
-	}
-	return c.CSRFHeaderName
+// Unwrap returns ErrForbidden.
+func (e *Error) Unwrap() error { return ErrForbidden }
+
+// Django's rejection reasons (django/middleware/csrf.py). The %s of the origin and referer
+// reasons is the Origin header as sent, or the Referer as Python's urlsplit(...).geturl()
+// gives it back.
+const (
+	ReasonNoCSRFCookie      = "CSRF cookie not set."
+	ReasonBadOrigin         = "Origin checking failed - %s does not match any trusted origins." // 4.0+
+	ReasonNoReferer         = "Referer checking failed - no Referer."
+	ReasonBadReferer        = "Referer checking failed - %s does not match any trusted origins."
+	ReasonMalformedReferer  = "Referer checking failed - Referer is malformed."
+	ReasonInsecureReferer   = "Referer checking failed - Referer is insecure while host is secure."
+	ReasonCSRFTokenMissing  = "CSRF token missing."              // 4.0+
+	ReasonBadToken          = "CSRF token missing or incorrect." // 3.2's only token reason
+	ReasonIncorrectLength   = "has incorrect length"             // 4.0+, in "CSRF cookie %s." and "CSRF token from %s %s."
+	ReasonInvalidCharacters = "has invalid characters"           // 4.0+, likewise
+)
+
+// ErrNoMiddleware: Token, Rotate or EnsureCookie's get_token was called for a request that
+// did not come through [Middleware.Handler] (Django's request.META holds the CSRF state the
+// middleware's process_request put there).
+var ErrNoMiddleware = errors.New("csrf: the request did not come through this Middleware's Handler (or EnsureCookie): wrap the handler with it")
+
+// ErrHeaderWritten: Token or Rotate was called after the response header was written, too
+// late to set the cookie (or to save the session). Call them before the first Write.
+var ErrHeaderWritten = errors.New("csrf: the response header was already written: get the CSRF token before the first Write or WriteHeader")
+
+// Middleware is django.middleware.csrf.CsrfViewMiddleware for net/http, in cookie mode
+// (Django's default, CSRF_COOKIE_*) or session mode (CSRF_USE_SESSIONS, inside djangosession's
+// Middleware). Make one with [New]; the zero Middleware uses the zero Config. A Middleware is
+// safe for concurrent use.
+type Middleware struct {
+	cfg  Config
+	once sync.Once
+	s    *settings
+	err  error
 }
 
-// newCSRFString is _get_new_csrf_string(): 32 characters from CSRFAllowedChars, uniform.
-func newCSRFString() (string, error) {
-	var out [CSRFSecretLength]byte
-	var buf [64]byte
-	n := 0
-	for n < len(out) {
-		if _, err := rand.Read(buf[:]); err != nil {
-			return "", fmt.Errorf("csrf: reading random bytes: %w", err)
-		}
-		for _, b := range buf {
-			if b >= 248 { // 248 = 4 * 62
-				continue
-			}
-			out[n] = CSRFAllowedChars[b%62]
-			n++
-			if n == len(out) {
-				break
-			}
-		}
+// New validates cfg as Django's settings checks would and returns its Middleware. The error
+// is a *[ConfigError] naming the setting.
+func New(cfg Config) (*Middleware, error) {
+	m := &Middleware{cfg: cfg}
+	if _, err := m.settings(); err != nil {
+		return nil, err
 	}
-	return string(out[:]), nil
+	return m, nil
 }
 
-// validCSRFChars reports whether s has only CSRFAllowedChars.
-func validCSRFChars(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if strings.IndexByte(CSRFAllowedChars, s[i]) < 0 {
-			return false
-		}
-	}
-	return true
+func (m *Middleware) settings() (*settings, error) {
+	m.once.Do(func() { m.s, m.err = m.cfg.settings() })
+	return m.s, m.err
 }
 
-// MaskCSRFSecret is _mask_cipher_secret(secret): a fresh random mask followed by the secret
-// enciphered with it, a 64-character token. The secret must be 32 CSRFAllowedChars.
-func MaskCSRFSecret(secret string) (string, error) {
-	if len(secret) != CSRFSecretLength || !validCSRFChars(secret) {
-		return "", fmt.Errorf("csrf: a CSRF secret is %d characters of CSRFAllowedChars: %w", CSRFSecretLength, djangosession.ErrCorrupt)
+// random is the source of new secrets and masks.
+func (m *Middleware) random() io.Reader { return rand.Reader }
+
+// state is what Django keeps in request.META for one request: CSRF_COOKIE and its flags.
+type state struct {
+	owner     *Middleware
+	checked   bool // csrf_processing_done: the check passed once for this request
+	mu        sync.Mutex
+	cookie    string // META["CSRF_COOKIE"]
+	hasCookie bool
+	update    bool // 4.0+: CSRF_COOKIE_NEEDS_UPDATE; 3.2: CSRF_COOKIE_USED
+	committed bool // process_response ran
+	sess      *djangosession.Session
+	sessErr   error
+}
+
+type stateKey struct{}
+type exemptKey struct{}
+type failureKey struct{}
+
+func stateFrom(r *http.Request) *state {
+	st, _ := r.Context().Value(stateKey{}).(*state)
+	return st
+}
+
+// ownState is the state of r if m made it (an outer Handler or EnsureCookie of the same
+// Middleware), or nil.
+func (m *Middleware) ownState(r *http.Request) *state {
+	if st := stateFrom(r); st != nil && st.owner == m {
+		return st
 	}
-	mask, err := newCSRFString()
+	return nil
+}
+
+// Failure returns the *Error that Config.CSRFFailureView is answering, or nil.
+func Failure(r *http.Request) *Error {
+	e, _ := r.Context().Value(failureKey{}).(*Error)
+	return e
+}
+
+// secretValue is what the request carries: the cookie, or the session's "_csrftoken" string.
+// In session mode a session that cannot be loaded gives its error.
+func (s *settings) secretValue(r *http.Request) (value string, ok bool, sess *djangosession.Session, err error) {
+	if !s.CSRFUseSessions {
+		value, ok = requestCookie(r, s.CSRFCookieName)
+		return value, ok, nil, nil
+	}
+	sess, err = djangosession.FromContext(r.Context())
 	if err != nil {
-		return "", err
+		if errors.Is(err, djangosession.ErrNoSession) {
+			err = fmt.Errorf("csrf: CSRFUseSessions needs djangosession's Middleware.Handler around csrf's Handler (Django: SessionMiddleware before CsrfViewMiddleware): %w", err)
+		}
+		return "", false, nil, err
 	}
-	return maskWith(secret, mask), nil
+	v, found := sess.Get(SessionKey)
+	value, ok = v.(string)
+	return value, found && ok, sess, nil
 }
 
-func maskWith(secret, mask string) string {
-	b := make([]byte, 0, CSRFTokenLength)
-	b = append(b, mask...)
-	for i := 0; i < CSRFSecretLength; i++ {
-		x := strings.IndexByte(CSRFAllowedChars, secret[i])
-		y := strings.IndexByte(CSRFAllowedChars, mask[i])
-		b = append(b, CSRFAllowedChars[(x+y)%62])
+// processRequest is CsrfViewMiddleware.process_request: the request's secret into the state.
+func (m *Middleware) processRequest(s *settings, r *http.Request) (*state, error) {
+	st := &state{owner: m}
+	value, ok, sess, err := s.secretValue(r)
+	st.sess, st.sessErr = sess, err
+	if err != nil || !ok {
+		return st, err
 	}
-	return string(b)
+	if s.v == v32 {
+		// _get_token: the cookie sanitized, the session value as it is.
+		if !s.CSRFUseSessions {
+			if value, _, err = sanitize32(m.random(), value); err != nil {
+				return st, err
+			}
+		}
+		st.cookie, st.hasCookie = value, true
+		return st, nil
+	}
+	if !s.CSRFUseSessions && formatProblem(value, len(value)) != "" {
+		// InvalidTokenFormat: a new cookie, sent with this response.
+		return st, m.addNewCookie(s, st)
+	}
+	if len(value) == TokenLength {
+		sec, ok := unmask(value)
+		if !ok {
+			return st, nil // a session value Django would fail on (500): no secret
+		}
+		value = sec
+	}
+	st.cookie, st.hasCookie = value, true
+	return st, nil
 }
 
-// UnmaskCSRFToken is _unmask_cipher_token(token): the secret of a 64-character masked token.
-func UnmaskCSRFToken(token string) (string, error) {
-	if len(token) != CSRFTokenLength || !validCSRFChars(token) {
-		return "", fmt.Errorf("csrf: a masked CSRF token is %d characters of CSRFAllowedChars: %w", CSRFTokenLength, djangosession.ErrCorrupt)
+// addNewCookie is _add_new_csrf_cookie (4.0+).
+func (m *Middleware) addNewCookie(s *settings, st *state) error {
+	secret, err := newString(m.random())
+	if err != nil {
+		return err
 	}
-	mask, cipher := token[:CSRFSecretLength], token[CSRFSecretLength:]
-	b := make([]byte, CSRFSecretLength)
-	for i := range b {
-		x := strings.IndexByte(CSRFAllowedChars, cipher[i])
-		y := strings.IndexByte(CSRFAllowedChars, mask[i])
-		b[i] = CSRFAllowedChars[((x-y)%62+62)%62]
+	if s.CSRFCookieMasked {
+		if secret, err = maskSecret(m.random(), secret); err != nil {
+			return err
+		}
 	}
-	return string(b), nil
+	st.cookie, st.hasCookie, st.update = secret, true, true
+	return nil
 }
 
-// storesMasked reports whether the session's Django stores a masked token.
-func (c *CSRF) storesMasked(s *djangosession.Session) bool {
-	switch s.DjangoVersion() {
-	case djangosession.Django32:
+// getToken is django.middleware.csrf.get_token on the state.
+func (m *Middleware) getToken(s *settings, st *state) (string, error) {
+	var secret string
+	if s.v == v32 {
+		if !st.hasCookie {
+			sec, err := newString(m.random())
+			if err != nil {
+				return "", err
+			}
+			tok, err := maskSecret(m.random(), sec)
+			if err != nil {
+				return "", err
+			}
+			st.cookie, st.hasCookie = tok, true
+		}
+		sec, ok := unmask(st.cookie)
+		if !ok {
+			return "", fmt.Errorf("csrf: the session's %q value is not a CSRF token (Django 3.2 fails on it too): %w", SessionKey, ErrMalformedToken)
+		}
+		secret = sec
+		st.update = true
+	} else {
+		if !st.hasCookie {
+			if err := m.addNewCookie(s, st); err != nil {
+				return "", err
+			}
+		}
+		st.update = true
+		secret = st.cookie
+		if s.CSRFCookieMasked && len(secret) == TokenLength {
+			// Django 4.2 masks the masked cookie here, which gives a token of the wrong
+			// secret; the secret is what it means.
+			secret, _ = unmask(secret)
+		}
+	}
+	return maskSecret(m.random(), secret)
+}
+
+// rotate is rotate_token on the state.
+func (m *Middleware) rotate(s *settings, st *state) error {
+	if s.v != v32 {
+		return m.addNewCookie(s, st)
+	}
+	sec, err := newString(m.random())
+	if err != nil {
+		return err
+	}
+	tok, err := maskSecret(m.random(), sec)
+	if err != nil {
+		return err
+	}
+	st.cookie, st.hasCookie, st.update = tok, true, true
+	return nil
+}
+
+// processResponse is CsrfViewMiddleware.process_response: the cookie (or the session value)
+// is (re)sent when a token was used or the secret changed.
+func (m *Middleware) processResponse(s *settings, st *state, h http.Header) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.committed {
+		return
+	}
+	st.committed = true
+	if !st.update {
+		return
+	}
+	st.update = false
+	if s.CSRFUseSessions {
+		if st.sess == nil {
+			return
+		}
+		if cur, ok := st.sess.Get(SessionKey); !ok || cur != any(st.cookie) {
+			st.sess.Set(SessionKey, st.cookie)
+		}
+		return
+	}
+	setCookie(h, s.CSRFCookieName, cookieHeader(s, st.cookie))
+	patchVaryCookie(h)
+}
+
+// latin1 is a header value as Django's reason has it: its bytes decoded as latin-1 (WSGI), so
+// each byte from 0x80 up is the character of that code point.
+func latin1(s string) string {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			b := make([]rune, 0, len(s))
+			for j := 0; j < len(s); j++ {
+				b = append(b, rune(s[j]))
+			}
+			return string(b)
+		}
+	}
+	return s
+}
+
+func isSafe(method string) bool {
+	switch method {
+	case http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodTrace:
 		return true
-	case djangosession.Django42:
-		return c.CSRFCookieMasked
 	}
 	return false
 }
 
-// sessionSecret is _get_secret(): the secret stored in the session, unmasked, or "" when
-// there is none (or what is there is not a token Django could use).
-func sessionSecret(s *djangosession.Session) string {
-	v, _ := s.String(CSRFSessionKey)
-	switch {
-	case len(v) == CSRFTokenLength:
-		sec, err := UnmaskCSRFToken(v)
-		if err != nil {
-			return ""
-		}
-		return sec
-	case len(v) == CSRFSecretLength && validCSRFChars(v):
-		return v
-	}
-	return ""
-}
-
-// store writes secret to the session in the form the Django version stores, if the session
-// does not hold that value already.
-func (c *CSRF) store(s *djangosession.Session, secret string) error {
-	v := secret
-	if c.storesMasked(s) {
-		cur, _ := s.String(CSRFSessionKey)
-		if len(cur) == CSRFTokenLength && sessionSecret(s) == secret {
-			return nil
-		}
-		var err error
-		if v, err = MaskCSRFSecret(secret); err != nil {
-			return err
-		}
-	}
-	if cur, ok := s.String(CSRFSessionKey); !ok || cur != v {
-		s.Set(CSRFSessionKey, v)
-	}
-	return nil
-}
-
-// Token is django.middleware.csrf.get_token: a fresh masked token for a form or a header,
-// made from the session's secret. A session without one gets a new secret (and is modified,
-// so that the middleware saves it).
-func (c *CSRF) Token(s *djangosession.Session) (string, error) {
-	secret := sessionSecret(s)
-	if secret == "" {
-		var err error
-		if secret, err = newCSRFString(); err != nil {
-			return "", err
-		}
-	}
-	if err := c.store(s, secret); err != nil {
-		return "", err
-	}
-	return MaskCSRFSecret(secret)
-}
-
-// Rotate is django.middleware.csrf.rotate_token, which login calls: the session gets a new
-// CSRF secret, and tokens made from the old one stop working.
-func (c *CSRF) Rotate(s *djangosession.Session) error {
-	secret, err := newCSRFString()
+// Check is CsrfViewMiddleware.process_view for r: nil for a safe method (GET, HEAD, OPTIONS,
+// TRACE) or an exempt request; otherwise r needs, per Config.DjangoVersion, an Origin header
+// that matches (4.0+), a Referer that matches when the request is secure and (4.0+) has no
+// Origin, a secret (the cookie, or the session's) and a token for it in the
+// csrfmiddlewaretoken field of a form POST or in the CSRF_HEADER_NAME header.
+//
+// A rejection is an *[Error] with Django's reason (errors.Is(err, ErrForbidden)). Other
+// errors: a *[ConfigError]; ErrBodyTooLarge and ErrMalformedBody (Django answers 400); in
+// session mode the session's load error. Check reads a form body (up to MaxBodyBytes) and
+// puts it back, so the handler can read it again. It works alone, without Handler.
+func (m *Middleware) Check(r *http.Request) error {
+	s, err := m.settings()
 	if err != nil {
 		return err
 	}
-	return c.store(s, secret)
-}
-
-// Django's rejection reasons.
-const (
-	reasonNoCSRFCookie   = "CSRF cookie not set."
-	reasonTokenMissing   = "CSRF token missing."
-	reasonBadOrigin      = "Origin checking failed - %s does not match any trusted origins."
-	reasonNoReferer      = "Referer checking failed - no Referer."
-	reasonBadReferer     = "Referer checking failed - %s does not match any trusted origins."
-	reasonMalformedRef   = "Referer checking failed - Referer is malformed."
-	reasonInsecureRef    = "Referer checking failed - Referer is insecure while host is secure."
-	reasonIncorrectToken = "incorrect"
-)
-
-func reject(reason string, args ...any) error {
-	if len(args) > 0 {
-		reason = fmt.Sprintf(reason, args...)
-	}
-	return &CSRFError{Reason: reason}
-}
-
-// Check is CsrfViewMiddleware.process_view for r: safe methods (GET, HEAD, OPTIONS, TRACE) pass;
-// any other request needs an allowed Origin (or, over HTTPS without Origin, Referer), a CSRF
-// secret in the session and a matching token in the csrfmiddlewaretoken POST field or the
-// CSRFHeaderName header. A failure is a *[CSRFError] (errors.Is(err, ErrCSRF)). The session
-// comes from the request's context ([FromContext]); its load error is returned as it is.
-func (c *CSRF) Check(r *http.Request) error {
-	switch r.Method {
-	case http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodTrace:
+	if isSafe(r.Method) || r.Context().Value(exemptKey{}) != nil {
 		return nil
 	}
-	if origin := r.Header.Values("Origin"); len(origin) > 0 {
-		if !c.originVerified(r, origin[0]) {
-			return reject(reasonBadOrigin, origin[0])
+	if s.v != v32 {
+		if vals, ok := r.Header["Origin"]; ok {
+			origin := strings.Join(vals, ",")
+			if !s.originVerified(r, origin) {
+				return &Error{fmt.Sprintf(ReasonBadOrigin, latin1(origin))}
+			}
+		} else if s.isSecure(r) {
+			if err := s.checkReferer(r); err != nil {
+				return err
+			}
 		}
-	} else if c.isSecure(r) {
-		if err := c.checkReferer(r); err != nil {
+	} else if s.isSecure(r) {
+		if err := s.checkReferer32(r); err != nil {
 			return err
 		}
 	}
-	s, err := djangosession.FromContext(r.Context())
-	if err != nil {
-		return err
-	}
-	return c.CheckToken(r, s)
+	return m.checkToken(s, r)
 }
 
-// CheckToken is the token half of Check (_check_token), with the session given.
-func (c *CSRF) CheckToken(r *http.Request, s *djangosession.Session) error {
-	secret := sessionSecret(s)
-	if secret == "" {
-		return reject(reasonNoCSRFCookie)
-	}
-	token, source := "", "POST"
-	if r.Method == http.MethodPost {
-		token = r.PostFormValue(CSRFFormField)
-	}
-	if token == "" {
-		vals := r.Header.Values(c.headerName())
-		if len(vals) == 0 {
-			return reject(reasonTokenMissing)
+// originVerified is _origin_verified (4.0+).
+func (s *settings) originVerified(r *http.Request, origin string) bool {
+	if host, ok := s.host(r); ok {
+		scheme := "http"
+		if s.isSecure(r) {
+			scheme = "https"
 		}
-		token, source = vals[0], "the '"+http.CanonicalHeaderKey(c.headerName())+"' HTTP header"
+		if origin == scheme+"://"+host {
+			return true
+		}
 	}
-	if !validCSRFChars(token) {
-		return reject("CSRF token from %s has invalid characters.", source)
-	}
-	if len(token) != CSRFSecretLength && len(token) != CSRFTokenLength {
-		return reject("CSRF token from %s has incorrect length.", source)
-	}
-	if len(token) == CSRFTokenLength {
-		token, _ = UnmaskCSRFToken(token)
-	}
-	if !constantTimeEqual(token, secret) {
-		return reject("CSRF token from %s %s.", source, reasonIncorrectToken)
-	}
-	return nil
-}
-
-func (c *CSRF) isSecure(r *http.Request) bool {
-	if c.IsSecure != nil {
-		return c.IsSecure(r)
-	}
-	return r.TLS != nil
-}
-
-func (c *CSRF) scheme(r *http.Request) string {
-	if c.isSecure(r) {
-		return "https"
-	}
-	return "http"
-}
-
-// originVerified is _origin_verified.
-func (c *CSRF) originVerified(r *http.Request, origin string) bool {
-	if origin == c.scheme(r)+"://"+r.Host {
+	if s.exact[origin] {
 		return true
 	}
-	u, err := url.Parse(origin)
+	u, err := urlsplit(origin, s.v >= v42)
 	if err != nil {
 		return false
 	}
-	for _, t := range c.CSRFTrustedOrigins {
-		if !strings.Contains(t, "*") {
-			if origin == t {
-				return true
-			}
-			continue
-		}
-		tu, err := url.Parse(strings.Replace(t, "*", "wildcard", 1))
-		if err != nil || tu.Scheme != u.Scheme {
-			continue
-		}
-		pattern := strings.Replace(tu.Host, "wildcard", "", 1)
-		if isSameDomain(u.Host, pattern) {
+	for _, host := range s.subdomains[u.scheme] {
+		if isSameDomain(u.netloc, host) {
 			return true
 		}
 	}
 	return false
 }
 
-// checkReferer is _check_referer (HTTPS requests without Origin).
-func (c *CSRF) checkReferer(r *http.Request) error {
-	vals := r.Header.Values("Referer")
-	if len(vals) == 0 {
-		return reject(reasonNoReferer)
+// parseReferer is the common start of both versions' Referer checks.
+func (s *settings) parseReferer(r *http.Request) (splitURL, error) {
+	vals, ok := r.Header["Referer"]
+	if !ok {
+		return splitURL{}, &Error{ReasonNoReferer}
 	}
-	u, err := url.Parse(vals[0])
-	if err != nil || u.Scheme == "" || u.Host == "" {
-		return reject(reasonMalformedRef)
+	// Django 3.2 does not catch urlparse's ValueError (a 500); it is malformed here.
+	u, err := urlsplit(strings.Join(vals, ","), s.v >= v42)
+	if err != nil || u.scheme == "" || u.netloc == "" {
+		return splitURL{}, &Error{ReasonMalformedReferer}
 	}
-	if u.Scheme != "https" {
-		return reject(reasonInsecureRef)
+	if u.scheme != "https" {
+		return splitURL{}, &Error{ReasonInsecureReferer}
 	}
-	for _, t := range c.CSRFTrustedOrigins {
-		tu, err := url.Parse(strings.Replace(t, "*", "wildcard", 1))
-		if err != nil {
-			continue
-		}
-		if isSameDomain(u.Host, strings.Replace(tu.Host, "wildcard", "", 1)) {
+	return u, nil
+}
+
+// cookieDomain is the good_referer setting: SESSION_COOKIE_DOMAIN with CSRF_USE_SESSIONS,
+// else CSRF_COOKIE_DOMAIN; with a port appended unless it is 443 or 80.
+func (s *settings) cookieDomain(r *http.Request) string {
+	d := s.CSRFCookieDomain
+	if s.CSRFUseSessions {
+		d = s.SessionCookieDomain
+	}
+	if d == "" {
+		return ""
+	}
+	if p := s.port(r); p != "443" && p != "80" {
+		d += ":" + p
+	}
+	return d
+}
+
+// checkReferer is _check_referer (4.0+).
+func (s *settings) checkReferer(r *http.Request) error {
+	u, err := s.parseReferer(r)
+	if err != nil {
+		return err
+	}
+	for _, h := range s.trustedHosts {
+		if isSameDomain(u.netloc, h) {
 			return nil
 		}
 	}
-	if !isSameDomain(u.Host, r.Host) {
-		return reject(reasonBadReferer, vals[0])
+	bad := &Error{fmt.Sprintf(ReasonBadReferer, latin1(u.geturl(s.v < v52)))}
+	good := s.cookieDomain(r)
+	if good == "" {
+		host, ok := s.host(r)
+		if !ok {
+			return bad
+		}
+		good = host
+	}
+	if !isSameDomain(u.netloc, good) {
+		return bad
 	}
 	return nil
 }
 
-// isSameDomain is django.utils.http.is_same_domain: pattern ".example.com" matches
-// example.com and its subdomains; any other pattern matches exactly. Case-insensitive.
-func isSameDomain(host, pattern string) bool {
-	if pattern == "" {
-		return false
+// checkReferer32 is Django 3.2's Referer check: CSRF_TRUSTED_ORIGINS are host patterns.
+func (s *settings) checkReferer32(r *http.Request) error {
+	u, err := s.parseReferer(r)
+	if err != nil {
+		return err
 	}
-	host, pattern = strings.ToLower(host), strings.ToLower(pattern)
-	return pattern[0] == '.' && (strings.HasSuffix(host, pattern) || host == pattern[1:]) || host == pattern
+	good := append([]string(nil), s.CSRFTrustedOrigins...)
+	if d := s.cookieDomain(r); d != "" {
+		good = append(good, d)
+	} else if host, ok := s.host(r); ok {
+		good = append(good, host)
+	}
+	for _, h := range good {
+		if isSameDomain(u.netloc, h) {
+			return nil
+		}
+	}
+	return &Error{fmt.Sprintf(ReasonBadReferer, latin1(u.geturl(true)))}
 }
 
-type csrfReasonKey struct{}
-
-// CSRFFailureReason returns the *CSRFError a FailureHandler was called for, or nil.
-func CSRFFailureReason(r *http.Request) *CSRFError {
-	e, _ := r.Context().Value(csrfReasonKey{}).(*CSRFError)
-	return e
+// requestToken is the token the request offers: the form field of a POST, else the header.
+// n is its length as Python counts it; header reports whether it came from the header;
+// present is false when neither is there.
+func (s *settings) requestToken(r *http.Request) (token string, n int, header, present bool, err error) {
+	if r.Method == http.MethodPost {
+		token, n, err = formToken(r, s.MaxBodyBytes)
+		if err != nil && !errors.Is(err, errUnreadable) {
+			return "", 0, false, false, err
+		}
+	}
+	if token != "" {
+		return token, n, false, true, nil
+	}
+	vals, ok := r.Header[s.header]
+	token = strings.Join(vals, ",")
+	return token, len(token), true, ok, nil
 }
 
-// Handler wraps next with Check: a request that fails it is answered by FailureHandler (403
-// Forbidden by default), one whose session cannot be loaded is left to the session middleware's
-// ErrorFunc. It must be inside [Middleware.Handler].
-func (c *CSRF) Handler(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		err := c.Check(r)
-		if err == nil {
-			next.ServeHTTP(w, r)
-			return
+// checkToken is _check_token (4.0+), or the token half of 3.2's process_view.
+func (m *Middleware) checkToken(s *settings, r *http.Request) error {
+	value, ok, _, err := s.secretValue(r)
+	if err != nil {
+		return err
+	}
+	if s.v == v32 {
+		var csrfToken string
+		if ok && !s.CSRFUseSessions {
+			if csrfToken, _, err = sanitize32(m.random(), value); err != nil {
+				return err
+			}
+		} else if ok {
+			csrfToken = value
 		}
-		var ce *CSRFError
-		if !errors.As(err, &ce) {
-			// The session middleware replaces this with its ErrorFunc's answer.
-			http.Error(w, "Server Error (500)", http.StatusInternalServerError)
-			return
+		if !ok {
+			return &Error{ReasonNoCSRFCookie}
 		}
-		if c.FailureHandler != nil {
-			c.FailureHandler.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), csrfReasonKey{}, ce)))
-			return
+		token, _, _, _, err := s.requestToken(r)
+		if err != nil {
+			return err
 		}
-		http.Error(w, "Forbidden (403)\nCSRF verification failed. Request aborted.", http.StatusForbidden)
-	})
-}
-
-// constantTimeEqual is Django's constant_time_compare.
-func constantTimeEqual(a, b string) bool {
-	return subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1
+		if token, _, err = sanitize32(m.random(), token); err != nil {
+			return err
+		}
+		a, _ := unmask(token)
+		b, okb := unmask(csrfToken)
+		if !okb || !constantTimeEqual(a, b) {
+			return &Error{ReasonBadToken}
+		}
+		return nil
+	}
+	secret := value
+	if ok && !s.CSRFUseSessions {
+		if p := formatProblem(value, len(value)); p != "" {
+			return &Error{"CSRF cookie " + p + "."}
+		}
+	}
+	if !ok {
+		return &Error{ReasonNoCSRFCookie}
+	}
+	if len(secret) == TokenLength {
+		secret, _ = unmask(secret)
+	}
+	token, n, header, present, err := s.requestToken(r)
+	if err != nil {
+		return err
+	}
+	if !present {
+		return &Error{ReasonCSRFTokenMissing}
+	}
+	source := "POST"
+	if header {
+		source = s.source
+	}
+	if p := formatProblem(token, n); p != "" {
+		return &Error{"CSRF token from " + source + " " + p + "."}
+	}
+	if len(token) == TokenLength {
+		token, _ = unmask(token)
+	}
+	if !constantTimeEqual(token, secret) {
+		return &Error{"CSRF token from " + source + " incorrect."}
+	}
+	return nil
 }

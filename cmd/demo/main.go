@@ -110,8 +110,12 @@ func serve(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "demo:", err)
 		return 1
 	}
-	cs := &csrf.CSRF{}
-	am := &auth.Manager{SecretKey: *secret, PasswordHash: users.lookup, CSRF: cs}
+	cs, err := csrf.New(csrf.Config{CSRFUseSessions: true, DjangoVersion: *version})
+	if err != nil {
+		fmt.Fprintln(stderr, "demo:", err)
+		return 1
+	}
+	am := &auth.Manager{SecretKey: *secret, PasswordHash: users.lookup}
 	mw := &djangosession.Middleware{Store: store}
 
 	logf := func(format string, a ...any) { fmt.Fprintf(stdout, "[go service] "+format+"\n", a...) }
