@@ -376,6 +376,24 @@ class Bridge:
             out["cookie"] = morsel.OutputString() if morsel is not None else None
             return out
 
+    def op_logout(self, req):
+        """django.contrib.auth.logout (it flushes the session) through the middleware chain."""
+        from django.conf import settings
+        from django.contrib import auth
+        from django.http import HttpResponse
+
+        def view(request):
+            auth.logout(request)
+            return HttpResponse("ok")
+
+        with self.session_context(req) as engine:
+            cookies = {settings.SESSION_COOKIE_NAME: need(req, "session_key")}
+            request, response = djharness.run_request(view, cookies=cookies)
+            out = self.describe(req, engine, request.session)
+            morsel = response.cookies.get(settings.SESSION_COOKIE_NAME)
+            out["cookie"] = morsel.OutputString() if morsel is not None else None
+            return out
+
     # ---- dispatch ----------------------------------------------------------------------------
 
     def handle(self, req):

@@ -123,12 +123,11 @@ func storeForConfig(t *testing.T, b *pybridge.Bridge, config string, edit func(*
 	default:
 		t.Fatalf("KEY_FUNCTION %s not mapped in this test", e.KeyFunction)
 	}
-	sc := cfg
-	sc.Cache = cache
-	if sc.SessionEngine == "" {
-		sc.SessionEngine = djangosession.EngineCache
+	cfg.Cache = cache
+	if cfg.SessionEngine == "" {
+		cfg.SessionEngine = djangosession.EngineCache
 	}
-	st, err := djangosession.NewStore(sc)
+	st, err := djangosession.NewStore(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -90,6 +90,9 @@ func NewStore(cfg Config) (*Store, error) {
 	return st, nil
 }
 
+// Cache returns [Config].Cache: the cache of the cache and cached_db engines (nil for others).
+func (st *Store) Cache() Cache { return st.cfg.Cache }
+
 // Engine returns the store's SESSION_ENGINE, in its full dotted form.
 func (st *Store) Engine() string { return st.cfg.engine }
 
