@@ -15,7 +15,6 @@ import (
 const djangoSessionDDL = `CREATE TABLE "django_session" ("session_key" varchar(40) NOT NULL PRIMARY KEY, "session_data" text NOT NULL, "expire_date" datetime NOT NULL);
 CREATE INDEX "django_session_expire_date_a5c62663" ON "django_session" ("expire_date");`
 
-
 // newTable returns an empty django_session table in a SQLite file of its own.
 func newTable(t testing.TB) *dbstore.Table {
 	t.Helper()
