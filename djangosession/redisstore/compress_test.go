@@ -257,3 +257,39 @@ func FuzzDecompress(f *testing.F) {
 		}
 	})
 }
+
+// TestCompressorMismatch: a value another compressor wrote (or one written compressed, read
+// with FormatDjango or IdentityCompressor) is ErrUnreadable, not a miss: Django, configured
+// with that compressor, reads it, and a Go save over an "empty" session would log the user out
+// of Django too. The compressed values are made here with the Go compressors, whose output the
+// round-trip tests compare with django-redis's.
+func TestCompressorMismatch(t *testing.T) {
+	for _, wrote := range allCompressors[1:] {
+		stored, err := wrote.compress(longPickle)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, read := range allCompressors {
+			for _, format := range []Format{FormatDjangoRedis, FormatDjango} {
+				if read == wrote && format == FormatDjangoRedis {
+					continue
+				}
+				if format == FormatDjango && read != CompressorIdentity {
+					continue
+				}
+				c := &Cache{format: format, comp: read, limit: DefaultMaxValueSize}
+				_, err := c.decode(stored)
+				if !errors.Is(err, djangosession.ErrUnreadable) || errors.Is(err, djangosession.ErrCorrupt) {
+					t.Errorf("%s value read as %v/%s: %v, want ErrUnreadable (and not ErrCorrupt)", wrote, format, read, err)
+				}
+			}
+		}
+	}
+	// A plain pickle is read by every configuration, as django-redis reads it.
+	for _, read := range allCompressors {
+		c := &Cache{format: FormatDjangoRedis, comp: read, limit: DefaultMaxValueSize}
+		if got, err := c.decode(longPickle); err != nil || !bytes.Equal(got, longPickle) {
+			t.Errorf("plain pickle read as %s: %v", read, err)
+		}
+	}
+}

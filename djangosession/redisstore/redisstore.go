@@ -1,6 +1,7 @@
 package redisstore
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -253,16 +254,51 @@ func (c *Cache) decode(b []byte) ([]byte, error) {
 		return nil, fmt.Errorf("redisstore: the value is an int, not a session: %w", djangosession.ErrCorrupt)
 	}
 	if c.format != FormatDjangoRedis || c.comp == CompressorIdentity {
-		return b, nil
+		return c.checkPlain(b)
 	}
 	out, err := c.comp.decompress(b, c.limit, c.zstd)
 	if errors.Is(err, errNotCompressed) {
-		return b, nil
+		return c.checkPlain(b)
 	}
 	if err != nil {
 		return nil, err
 	}
 	return out, nil
+}
+
+// checkPlain refuses a value that is not a pickle but the output of a compressor this Cache is
+// not configured with: Django, configured otherwise, reads it, so it is not "no session" (which
+// would let a Go save replace it) but a configuration mismatch, ErrUnreadable. Django's pickles
+// (protocol 2 and up) start with 0x80, which no compressor's magic does.
+func (c *Cache) checkPlain(b []byte) ([]byte, error) {
+	if len(b) == 0 || b[0] == 0x80 {
+		return b, nil
+	}
+	if name := compressedAs(b); name != "" {
+		have := "Format: FormatDjango (no compression)"
+		if c.format == FormatDjangoRedis {
+			have = "Compressor: " + c.comp.String()
+		}
+		return nil, fmt.Errorf("redisstore: the stored value is %s output, but this Cache has %s; set Options.Compressor to the COMPRESSOR of the Django cache: %w", name, have, djangosession.ErrUnreadable)
+	}
+	return b, nil
+}
+
+// compressedAs names the compressor whose output b starts like, or "".
+func compressedAs(b []byte) string {
+	switch {
+	case len(b) >= 2 && b[0] == 0x78 && (uint16(b[0])<<8|uint16(b[1]))%31 == 0:
+		return "zlib (ZlibCompressor)"
+	case bytes.HasPrefix(b, []byte{0x1f, 0x8b}):
+		return "gzip (GzipCompressor)"
+	case bytes.HasPrefix(b, []byte{0xfd, '7', 'z', 'X', 'Z', 0x00}):
+		return "xz (LzmaCompressor)"
+	case bytes.HasPrefix(b, []byte{0x04, 0x22, 0x4d, 0x18}):
+		return "lz4 frame (Lz4Compressor)"
+	case bytes.HasPrefix(b, []byte{0x28, 0xb5, 0x2f, 0xfd}):
+		return "zstd (ZStdCompressor)"
+	}
+	return ""
 }
 
 // encode returns the stored form of a pickle.
