@@ -67,6 +67,7 @@ func freshDatabase(t *testing.T, d dbstore.Dialect, extra string) (driverName, d
 		if err == nil {
 			v := *u
 			v.Path = "/" + name
+			v.RawQuery = extra
 			dsn = v.String()
 		}
 		driverName = "pgx"
@@ -132,6 +133,9 @@ func TestRows(t *testing.T) {
 		{"sqlite/USE_TZ=False", dbstore.SQLite, "", true},
 		{"postgres", dbstore.Postgres, "", false},
 		{"postgres/USE_TZ=False", dbstore.Postgres, "", true},
+		// Django sets the connection's TimeZone to TIME_ZONE with USE_TZ=False; with
+		// timestamptz the Go side must not care what the session's TimeZone is.
+		{"postgres/TimeZone=Asia/Tokyo", dbstore.Postgres, "timezone=Asia%2FTokyo", true},
 		{"mysql", dbstore.MySQL, "", false},
 		{"mysql/parseTime,USE_TZ=False", dbstore.MySQL, "parseTime=true&loc=Asia%2FTokyo", true},
 		{"mysql/clientFoundRows", dbstore.MySQL, "clientFoundRows=true", false},
@@ -166,6 +170,20 @@ func exerciseRows(t *testing.T, db *sql.DB, tb *dbstore.Table, d dbstore.Dialect
 	}
 	if strings.Contains(err.Error(), key) {
 		t.Fatalf("message holds the key: %q", err)
+	}
+	// What the driver hands back for expire_date (the report of `go test -v`).
+	var raw any
+	if err := db.QueryRowContext(ctx, "SELECT expire_date FROM django_session").Scan(&raw); err != nil {
+		t.Fatal(err)
+	}
+	if d == dbstore.Postgres {
+		var zone string
+		if err := db.QueryRowContext(ctx, "SHOW TimeZone").Scan(&zone); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("session TimeZone %s; expire_date arrives as %T %s", zone, raw, raw)
+	} else {
+		t.Logf("expire_date arrives as %T %s", raw, raw)
 	}
 	got, gotExp, err := tb.Load(ctx, key, now)
 	if err != nil || got != data {
