@@ -241,6 +241,20 @@ func exerciseRows(t *testing.T, db *sql.DB, tb *dbstore.Table, d dbstore.Dialect
 	if _, _, err := tb.Load(ctx, key, now); !errors.Is(err, dbstore.ErrNotFound) {
 		t.Fatalf("Load after Delete: %v", err)
 	}
+	// A key no Django session has (a NUL byte, invalid UTF-8, over 40 bytes) is a miss or a
+	// database error (PostgreSQL rejects NUL in text, as psycopg does for Django), never a
+	// panic, and the message does not repeat it.
+	for _, bad := range []string{"\x00nul\x00key0", "\xff\xfe-not-utf8", strings.Repeat("k", 41)} {
+		_, _, err := tb.Load(ctx, bad, now)
+		var e *dbstore.Error
+		if !errors.Is(err, dbstore.ErrNotFound) && !errors.As(err, &e) {
+			t.Fatalf("Load of a malformed key: %v", err)
+		}
+		if err != nil && strings.Contains(err.Error(), bad) {
+			t.Fatalf("message holds the key: %q", err)
+		}
+		t.Logf("Load(%q): %v", bad[:4], err)
+	}
 	// A cancelled context reaches the caller as itself.
 	cctx, cancel := context.WithCancel(ctx)
 	cancel()
