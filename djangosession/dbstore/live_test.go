@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/djangobridge/bridge/djangosession/dbstore"
+	"github.com/djangobridge/bridge/djangosession/internal/livetest"
 
 	_ "github.com/go-sql-driver/mysql" // test-only drivers
 	_ "github.com/jackc/pgx/v5/stdlib"
@@ -27,20 +28,11 @@ const (
 	envMySQL    = "DJANGOBRIDGE_MYSQL"    // mysql://djangobridge:djangobridge@127.0.0.1:PORT/djangobridge
 )
 
-// serverURL returns the URL in env, failing the test (skipping it under -short) when unset.
+// serverURL returns the URL in env; livetest.Env fails the test with how to start the servers
+// when it is unset, and skips it under -short.
 func serverURL(t *testing.T, env string) *url.URL {
 	t.Helper()
-	s := os.Getenv(env)
-	if s == "" {
-		if testing.Short() {
-			t.Skipf("%s not set (-short)", env)
-		}
-		t.Fatalf("%s is not set: start PostgreSQL and MariaDB with scripts/servers-start.sh and export "+
-			"DJANGOBRIDGE_POSTGRES=postgres://djangobridge:djangobridge@127.0.0.1:PORT/djangobridge and "+
-			"DJANGOBRIDGE_MYSQL=mysql://djangobridge:djangobridge@127.0.0.1:PORT/djangobridge "+
-			"(or run go test -short to skip live tests)", env)
-	}
-	u, err := url.Parse(s)
+	u, err := url.Parse(livetest.Env(t, env))
 	if err != nil {
 		t.Fatalf("%s is not a URL", env) // never print it: it holds a password
 	}
