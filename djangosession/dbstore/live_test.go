@@ -102,7 +102,7 @@ func openDB(t *testing.T, driverName, dsn string) *sql.DB {
 	return db
 }
 
-// djangoDDL is the table Django 4.2+'s sessions migration 0001 creates (manage.py sqlmigrate
+// djangoDDL is the table Django's sessions migration 0001 creates (manage.py sqlmigrate
 // sessions 0001), for the tests that run without Django.
 var djangoDDL = map[dbstore.Dialect]string{
 	dbstore.Postgres: `CREATE TABLE "django_session" ("session_key" varchar(40) NOT NULL PRIMARY KEY, "session_data" text NOT NULL, "expire_date" timestamp with time zone NOT NULL)`,
