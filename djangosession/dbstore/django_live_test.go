@@ -19,14 +19,15 @@ import (
 	"time"
 
 	"github.com/djangobridge/bridge/djangosession/dbstore"
+	"github.com/djangobridge/bridge/djangosession/internal/livetest"
 )
 
 // djangoIDs are the Django versions of compat_test/FORMAT.md.
 var djangoIDs = []string{"3.2", "4.2", "5.2", "6.0", "6.1"}
 
-// venvPython returns the python of the venv for Django id, failing (skipping under -short)
-// when it is missing. The venvs live in DJANGOBRIDGE_VENVS (default compat_test/.venvs) and
-// need psycopg (psycopg2 for 3.2) and mysqlclient besides Django.
+// venvPython returns the python of the venv for Django id, failing when it is missing. The
+// venvs live in DJANGOBRIDGE_VENVS (default compat_test/.venvs) and need psycopg (psycopg2 for
+// 3.2) and mysqlclient besides Django.
 func venvPython(t *testing.T, id string) string {
 	t.Helper()
 	dir := os.Getenv("DJANGOBRIDGE_VENVS")
@@ -35,11 +36,8 @@ func venvPython(t *testing.T, id string) string {
 	}
 	py := filepath.Join(dir, "django-"+id, "bin", "python")
 	if _, err := os.Stat(py); err != nil {
-		if testing.Short() {
-			t.Skipf("no venv for Django %s (-short)", id)
-		}
-		t.Fatalf("no venv for Django %s at %s: create it with compat_test/setup.sh (or set DJANGOBRIDGE_VENVS; "+
-			"go test -short skips live tests)", id, py)
+		t.Fatalf("live test: no venv for Django %s at %s. Create them with compat_test/setup.sh "+
+			"(or set DJANGOBRIDGE_VENVS; -short skips live tests)", id, py)
 	}
 	return py
 }
@@ -149,6 +147,7 @@ func fromUnixFloat(f float64) time.Time {
 // and expiry; rows Go writes load in Django; expired rows are a miss on both sides; and
 // ClearExpired removes exactly the rows clear_expired (clearsessions) removes.
 func TestDjango(t *testing.T) {
+	livetest.Short(t)
 	for _, id := range djangoIDs {
 		for _, d := range []dbstore.Dialect{dbstore.SQLite, dbstore.Postgres, dbstore.MySQL} {
 			for _, useTZ := range []bool{true, false} {

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/djangobridge/bridge/djangosession/dbstore"
+	"github.com/djangobridge/bridge/djangosession/internal/livetest"
 
 	_ "github.com/go-sql-driver/mysql" // test-only drivers
 	_ "github.com/jackc/pgx/v5/stdlib"
@@ -27,20 +28,11 @@ const (
 	envMySQL    = "DJANGOBRIDGE_MYSQL"    // mysql://djangobridge:djangobridge@127.0.0.1:PORT/djangobridge
 )
 
-// serverURL returns the URL in env, failing the test (skipping it under -short) when unset.
+// serverURL returns the URL in env; livetest.Env fails the test with how to start the servers
+// when it is unset, and skips it under -short.
 func serverURL(t *testing.T, env string) *url.URL {
 	t.Helper()
-	s := os.Getenv(env)
-	if s == "" {
-		if testing.Short() {
-			t.Skipf("%s not set (-short)", env)
-		}
-		t.Fatalf("%s is not set: start PostgreSQL and MariaDB with scripts/servers-start.sh and export "+
-			"DJANGOBRIDGE_POSTGRES=postgres://djangobridge:djangobridge@127.0.0.1:PORT/djangobridge and "+
-			"DJANGOBRIDGE_MYSQL=mysql://djangobridge:djangobridge@127.0.0.1:PORT/djangobridge "+
-			"(or run go test -short to skip live tests)", env)
-	}
-	u, err := url.Parse(s)
+	u, err := url.Parse(livetest.Env(t, env))
 	if err != nil {
 		t.Fatalf("%s is not a URL", env) // never print it: it holds a password
 	}
@@ -67,6 +59,7 @@ func freshDatabase(t *testing.T, d dbstore.Dialect, extra string) (driverName, d
 		if err == nil {
 			v := *u
 			v.Path = "/" + name
+			v.RawQuery = extra
 			dsn = v.String()
 		}
 		driverName = "pgx"
@@ -109,7 +102,7 @@ func openDB(t *testing.T, driverName, dsn string) *sql.DB {
 	return db
 }
 
-// djangoDDL is the table Django 4.2+'s sessions migration 0001 creates (manage.py sqlmigrate
+// djangoDDL is the table Django's sessions migration 0001 creates (manage.py sqlmigrate
 // sessions 0001), for the tests that run without Django.
 var djangoDDL = map[dbstore.Dialect]string{
 	dbstore.Postgres: `CREATE TABLE "django_session" ("session_key" varchar(40) NOT NULL PRIMARY KEY, "session_data" text NOT NULL, "expire_date" timestamp with time zone NOT NULL)`,
@@ -132,6 +125,9 @@ func TestRows(t *testing.T) {
 		{"sqlite/USE_TZ=False", dbstore.SQLite, "", true},
 		{"postgres", dbstore.Postgres, "", false},
 		{"postgres/USE_TZ=False", dbstore.Postgres, "", true},
+		// Django sets the connection's TimeZone to TIME_ZONE with USE_TZ=False; with
+		// timestamptz the Go side must not care what the session's TimeZone is.
+		{"postgres/TimeZone=Asia/Tokyo", dbstore.Postgres, "timezone=Asia%2FTokyo", true},
 		{"mysql", dbstore.MySQL, "", false},
 		{"mysql/parseTime,USE_TZ=False", dbstore.MySQL, "parseTime=true&loc=Asia%2FTokyo", true},
 		{"mysql/clientFoundRows", dbstore.MySQL, "clientFoundRows=true", false},
@@ -166,6 +162,20 @@ func exerciseRows(t *testing.T, db *sql.DB, tb *dbstore.Table, d dbstore.Dialect
 	}
 	if strings.Contains(err.Error(), key) {
 		t.Fatalf("message holds the key: %q", err)
+	}
+	// What the driver hands back for expire_date (the report of `go test -v`).
+	var raw any
+	if err := db.QueryRowContext(ctx, "SELECT expire_date FROM django_session").Scan(&raw); err != nil {
+		t.Fatal(err)
+	}
+	if d == dbstore.Postgres {
+		var zone string
+		if err := db.QueryRowContext(ctx, "SHOW TimeZone").Scan(&zone); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("session TimeZone %s; expire_date arrives as %T %s", zone, raw, raw)
+	} else {
+		t.Logf("expire_date arrives as %T %s", raw, raw)
 	}
 	got, gotExp, err := tb.Load(ctx, key, now)
 	if err != nil || got != data {
@@ -222,6 +232,20 @@ func exerciseRows(t *testing.T, db *sql.DB, tb *dbstore.Table, d dbstore.Dialect
 	}
 	if _, _, err := tb.Load(ctx, key, now); !errors.Is(err, dbstore.ErrNotFound) {
 		t.Fatalf("Load after Delete: %v", err)
+	}
+	// A key no Django session has (a NUL byte, invalid UTF-8, over 40 bytes) is a miss or a
+	// database error (PostgreSQL rejects NUL in text, as psycopg does for Django), never a
+	// panic, and the message does not repeat it.
+	for _, bad := range []string{"\x00nul\x00key0", "\xff\xfe-not-utf8", strings.Repeat("k", 41)} {
+		_, _, err := tb.Load(ctx, bad, now)
+		var e *dbstore.Error
+		if !errors.Is(err, dbstore.ErrNotFound) && !errors.As(err, &e) {
+			t.Fatalf("Load of a malformed key: %v", err)
+		}
+		if err != nil && strings.Contains(err.Error(), bad) {
+			t.Fatalf("message holds the key: %q", err)
+		}
+		t.Logf("Load(%q): %v", bad[:4], err)
 	}
 	// A cancelled context reaches the caller as itself.
 	cctx, cancel := context.WithCancel(ctx)
