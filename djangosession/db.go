@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/djangobridge/bridge/djangosession/dbstore"
 	"github.com/djangobridge/bridge/py"
@@ -43,6 +45,15 @@ func (st *Store) decodeData(data string) (*py.Dict, error, error) {
 	return py.NewDict(0), err, nil
 }
 
+// errBadRowKey is the LoadError of a cookie value no session row can have: one with a NUL byte
+// or invalid UTF-8 (PostgreSQL refuses such text with an error, which Django lets through as a
+// 500; a forged cookie is not a server failure, so here it is Django's other answer, no session).
+var errBadRowKey = fmt.Errorf("djangosession: the key has a NUL byte or invalid UTF-8, which no session_key holds: %w", ErrInvalidKey)
+
+func validRowKey(key string) bool {
+	return utf8.ValidString(key) && !strings.ContainsRune(key, 0)
+}
+
 // load is db.SessionStore.load: the row with the key whose expire_date is after now.
 func (e *dbEngine) load(ctx context.Context, s *Session, key string) (*py.Dict, error, error) {
 	d, _, why, err := e.loadRow(ctx, key)
@@ -51,6 +62,9 @@ func (e *dbEngine) load(ctx context.Context, s *Session, key string) (*py.Dict, 
 
 // loadRow is load that also returns the row's expire_date (cached_db's cache timeout).
 func (e *dbEngine) loadRow(ctx context.Context, key string) (*py.Dict, time.Time, error, error) {
+	if !validRowKey(key) {
+		return nil, time.Time{}, errBadRowKey, nil
+	}
 	data, expire, err := e.table.Load(ctx, key, e.st.cfg.Now())
 	if errors.Is(err, dbstore.ErrNotFound) {
 		return nil, time.Time{}, fmt.Errorf("djangosession: no unexpired row for the key: %w", ErrNotFound), nil
@@ -63,6 +77,9 @@ func (e *dbEngine) loadRow(ctx context.Context, key string) (*py.Dict, time.Time
 }
 
 func (e *dbEngine) exists(ctx context.Context, key string) (bool, error) {
+	if !validRowKey(key) {
+		return false, nil
+	}
 	return e.table.Exists(ctx, key)
 }
 
@@ -93,6 +110,9 @@ func (e *dbEngine) save(ctx context.Context, s *Session, key string, d *py.Dict,
 }
 
 func (e *dbEngine) delete(ctx context.Context, key string) error {
+	if !validRowKey(key) {
+		return nil
+	}
 	return e.table.Delete(ctx, key)
 }
 

@@ -1,9 +1,11 @@
 package djangosession_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -1105,5 +1107,38 @@ func TestLoadError(t *testing.T) {
 	st, _, _ := newTestStore(t, djangosession.Config{})
 	if err := st.New().LoadError(); err != nil {
 		t.Fatalf("New().LoadError() = %v", err)
+	}
+}
+
+// TestDBForgedKeys: a cookie value with a NUL byte or invalid UTF-8 (hand-made forgeries) is no
+// session, under db and cached_db, not a database error.
+func TestDBForgedKeys(t *testing.T) {
+	ctx := context.Background()
+	for _, engine := range []string{djangosession.EngineDB, djangosession.EngineCachedDB} {
+		st, _, _ := newTestStore(t, djangosession.Config{SessionEngine: engine, DB: newTable(t), SecretKey: testSecret})
+		for _, key := range []string{"abcdefgh\x00ijklmnop", "abcdefgh\xffijklmnop"} {
+			s, err := st.Load(ctx, key)
+			if err != nil || !errors.Is(s.LoadError(), djangosession.ErrInvalidKey) {
+				t.Errorf("%s: Load(%q) = %v, LoadError %v; want an empty session, ErrInvalidKey", engine, key, err, s.LoadError())
+			}
+			if ok, err := st.Exists(ctx, key); ok || err != nil {
+				t.Errorf("%s: Exists(%q) = %v, %v", engine, key, ok, err)
+			}
+		}
+	}
+}
+
+// TestLoggerReportsEmptySessions: Config.Logger hears of each session Go treats as empty, with
+// the reason and never the key.
+func TestLoggerReportsEmptySessions(t *testing.T) {
+	var buf bytes.Buffer
+	logger := slog.New(slog.NewTextHandler(&buf, nil))
+	st, _, _ := newTestStore(t, djangosession.Config{Logger: logger})
+	if _, err := st.Load(context.Background(), key1); err != nil {
+		t.Fatal(err)
+	}
+	out := buf.String()
+	if !strings.Contains(out, "level=WARN") || !strings.Contains(out, "not found") || strings.Contains(out, key1) {
+		t.Errorf("log: %q; want a warning with the reason and without the key", out)
 	}
 }
