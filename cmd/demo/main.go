@@ -1,14 +1,14 @@
 // Command demo shows a Go service and a Django app sharing one login over HTTP, with the
 // djangosession middleware (scripts/demo.sh runs it end to end).
 //
-//	demo serve -listen 127.0.0.1:0 -redis redis://127.0.0.1:16379/2 -secret-key KEY -user 1:alice:HASH
+//	DJANGO_SECRET_KEY=... demo serve -listen 127.0.0.1:0 -db /path/to/db.sqlite3 [-engine db]
 //	demo drive -django http://127.0.0.1:8000 -go http://127.0.0.1:8001 -username alice -password wonderland
 //
-// serve runs the Go service: GET /go/whoami says who is logged in; POST /go/note (CSRF-checked
-// with the token of a Django form) stores a value and flashes a message; POST /go/logout logs
-// out. It reads the sessions Django keeps in Redis (SESSION_ENGINE cache, CSRF_USE_SESSIONS).
-// The user table is given with -user id:username:password_hash (in production, look the hash
-// up in Django's database with the djangosession/authdb package).
+// serve runs the Go service next to a Django app on its default settings (SESSION_ENGINE db on
+// SQLite, CSRF in the csrftoken cookie; -engine and -csrf-use-sessions choose otherwise): GET
+// /go/whoami says who is logged in; POST /go/note (CSRF-checked with the token of a Django form)
+// stores a value and flashes a message; POST /go/logout logs out. Users and their password hashes
+// are read from Django's auth_user table on each request.
 //
 // drive plays a browser against both over real HTTP, prints each step, and exits non-zero at
 // the first step that fails.
@@ -16,6 +16,7 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"flag"
 	"fmt"
@@ -29,15 +30,17 @@ import (
 	"os/signal"
 	"regexp"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
 	"github.com/djangobridge/bridge/auth"
+	"github.com/djangobridge/bridge/auth/authdb"
 	"github.com/djangobridge/bridge/csrf"
 	"github.com/djangobridge/bridge/djangosession"
+	"github.com/djangobridge/bridge/djangosession/dbstore"
 	"github.com/djangobridge/bridge/djangosession/redisstore"
 	"github.com/djangobridge/bridge/messages"
+	_ "modernc.org/sqlite" // the app's database driver (the library imports none)
 )
 
 func main() {
@@ -59,63 +62,57 @@ func run(args []string, stdout, stderr io.Writer) int {
 	return 2
 }
 
-// userFlag collects -user id:username:password_hash.
-type userFlag struct {
-	mu    sync.Mutex
-	hash  map[string]string
-	names map[string]string
-}
-
-func (u *userFlag) String() string { return "" }
-
-func (u *userFlag) Set(v string) error {
-	parts := strings.SplitN(v, ":", 3)
-	if len(parts) != 3 || parts[0] == "" || parts[2] == "" {
-		return errors.New("want id:username:password_hash")
-	}
-	u.hash[parts[0]], u.names[parts[0]] = parts[2], parts[1]
-	return nil
-}
-
-func (u *userFlag) lookup(_ context.Context, id string) (string, error) {
-	u.mu.Lock()
-	defer u.mu.Unlock()
-	h, ok := u.hash[id]
-	if !ok {
-		return "", djangosession.ErrNotFound
-	}
-	return h, nil
-}
-
 func serve(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	listen := fs.String("listen", "127.0.0.1:0", "address to listen on (loopback)")
-	redisURL := fs.String("redis", "redis://127.0.0.1:16379/2", "LOCATION of the Django cache alias SESSION_CACHE_ALIAS names")
-	secret := fs.String("secret-key", "", "Django's SECRET_KEY")
+	engine := fs.String("engine", "db", "SESSION_ENGINE: db, cached_db, cache, file or signed_cookies")
+	dbPath := fs.String("db", "", "Django's SQLite database file (DATABASES[\"default\"][\"NAME\"]): the sessions of db and cached_db, and auth_user")
+	redisURL := fs.String("redis", "", "LOCATION of the cache alias SESSION_CACHE_ALIAS names (cache and cached_db)")
+	filePath := fs.String("file-path", "", "SESSION_FILE_PATH (file)")
+	useSessions := fs.Bool("csrf-use-sessions", false, "CSRF_USE_SESSIONS (default False: the csrftoken cookie)")
 	version := fs.String("django-version", "5.2", "the Django version of the app")
-	users := &userFlag{hash: map[string]string{}, names: map[string]string{}}
-	fs.Var(users, "user", "a user, id:username:password_hash (repeatable)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	cache, err := redisstore.New(redisstore.Options{Location: []string{*redisURL}})
-	if err != nil {
+	fail := func(err error) int {
 		fmt.Fprintln(stderr, "demo:", err)
 		return 1
 	}
-	defer cache.Close()
-	store, err := djangosession.NewStore(djangosession.Config{SessionEngine: djangosession.EngineCache, Cache: cache, DjangoVersion: *version})
+	// SECRET_KEY comes from the environment, as in settings.py: never from a flag (ps shows flags).
+	secret := os.Getenv("DJANGO_SECRET_KEY")
+	db, err := sql.Open("sqlite", *dbPath)
 	if err != nil {
-		fmt.Fprintln(stderr, "demo:", err)
-		return 1
+		return fail(err)
 	}
-	cs, err := csrf.New(csrf.Config{CSRFUseSessions: true, DjangoVersion: *version})
+	defer db.Close()
+	table, err := dbstore.New(db, dbstore.Options{Dialect: dbstore.SQLite})
 	if err != nil {
-		fmt.Fprintln(stderr, "demo:", err)
-		return 1
+		return fail(err)
 	}
-	am := &auth.Manager{SecretKey: *secret, PasswordHash: users.lookup}
+	cfg := djangosession.Config{SessionEngine: *engine, DB: table, SecretKey: secret,
+		SessionFilePath: *filePath, DjangoVersion: *version}
+	if *redisURL != "" {
+		cache, err := redisstore.New(redisstore.Options{Location: []string{*redisURL}})
+		if err != nil {
+			return fail(err)
+		}
+		defer cache.Close()
+		cfg.Cache = cache
+	}
+	store, err := djangosession.NewStore(cfg)
+	if err != nil {
+		return fail(err)
+	}
+	cs, err := csrf.New(csrf.Config{CSRFUseSessions: *useSessions, DjangoVersion: *version})
+	if err != nil {
+		return fail(err)
+	}
+	passwords, err := authdb.NewPasswordHashFunc(db, authdb.Options{})
+	if err != nil {
+		return fail(err)
+	}
+	am := &auth.Manager{SecretKey: secret, PasswordHash: passwords}
 	mw := &djangosession.Middleware{Store: store}
 
 	logf := func(format string, a ...any) { fmt.Fprintf(stdout, "[go service] "+format+"\n", a...) }
@@ -142,8 +139,8 @@ func serve(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintln(w, "anonymous")
 			return
 		}
-		logf("GET /go/whoami: logged in as %s (id %s, backend %s)", users.names[u.ID], u.ID, u.Backend)
-		fmt.Fprintf(w, "%s %s\n", u.ID, users.names[u.ID])
+		logf("GET /go/whoami: logged in as user %s (backend %s)", u.ID, u.Backend)
+		fmt.Fprintf(w, "%s\n", u.ID)
 	})
 	mux.Handle("POST /go/note", cs.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s, u, ok := session(w, r)
@@ -156,12 +153,12 @@ func serve(args []string, stdout, stderr io.Writer) int {
 		}
 		note := r.PostFormValue("note")
 		s.Set("go_note", note)
-		msg := fmt.Sprintf("Hello %s, from the Go service", users.names[u.ID])
+		msg := fmt.Sprintf("Hello user %s, from the Go service", u.ID)
 		if err := messages.Add(s, messages.Message{Level: messages.Info, Message: msg}); err != nil {
 			http.Error(w, err.Error(), http.StatusInternalServerError)
 			return
 		}
-		logf("POST /go/note: CSRF token accepted; set go_note=%q and flashed %q for %s", note, msg, users.names[u.ID])
+		logf("POST /go/note: CSRF token accepted; set go_note=%q and flashed %q for user %s", note, msg, u.ID)
 		fmt.Fprintln(w, "noted")
 	})))
 	mux.Handle("POST /go/logout", cs.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -173,7 +170,7 @@ func serve(args []string, stdout, stderr io.Writer) int {
 			http.Error(w, err.Error(), http.StatusInternalServerError)
 			return
 		}
-		logf("POST /go/logout: %s logged out (session flushed)", users.names[u.ID])
+		logf("POST /go/logout: user %s logged out (session flushed)", u.ID)
 		fmt.Fprintln(w, "logged out")
 	})))
 
@@ -267,6 +264,7 @@ func drive(args []string, stdout, stderr io.Writer) int {
 	goURL := fs.String("go", "http://127.0.0.1:8001", "the Go service")
 	username := fs.String("username", "alice", "Django user")
 	password := fs.String("password", "wonderland", "their password")
+	engine := fs.String("engine", "db", "the SESSION_ENGINE both sides use")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -307,7 +305,7 @@ func drive(args []string, stdout, stderr io.Writer) int {
 	if err != nil || code != 200 || m == nil {
 		return fail("GET %s/login/ = %d, %v (token found: %v)", *djangoURL, code, err, m != nil)
 	}
-	b.say("Django  GET /login/ -> 200, CSRF token from the form (%d chars, CSRF_USE_SESSIONS: the secret is in the session)", len(m[1]))
+	b.say("Django  GET /login/ -> 200, CSRF token from the form (%d chars)", len(m[1]))
 
 	// 2. Log in through the form.
 	code, _, err = b.post(*djangoURL+"/login/", url.Values{"csrfmiddlewaretoken": {m[1]}, "username": {*username}, "password": {*password}}, nil)
@@ -315,14 +313,14 @@ func drive(args []string, stdout, stderr io.Writer) int {
 		return fail("POST /login/ = %d, %v, session cookie %q", code, err, sessionCookie())
 	}
 	djKey := sessionCookie()
-	b.say("Django  POST /login/ -> 302, logged in as %s; sessionid=%s… (a session in Redis)", *username, djKey[:8])
+	b.say("Django  POST /login/ -> 302, logged in as %s; sessionid=%s…", *username, djKey[:8])
 
 	// 3. The Go service sees the user.
 	code, body, err = b.get(*goURL+"/go/whoami", "")
-	if err != nil || code != 200 || !strings.Contains(body, " "+*username) {
+	if err != nil || code != 200 || strings.TrimSpace(body) == "anonymous" {
 		return fail("GET /go/whoami = %d %q %v", code, body, err)
 	}
-	b.say("Go      GET /go/whoami -> %s", strings.TrimSpace(body))
+	b.say("Go      GET /go/whoami -> user %s", strings.TrimSpace(body))
 
 	// 4. Go stores a value and a message, accepting the CSRF token of a page Django rendered.
 	tok, err := djangoToken()
@@ -375,11 +373,20 @@ func drive(args []string, stdout, stderr io.Writer) int {
 		return fail("GET / after logout = %d, user %q, %v", code, user, err)
 	}
 	code, body, err = (&browser{c: &http.Client{Timeout: 10 * time.Second}}).get(*djangoURL+"/", "sessionid="+djKey)
-	user, _, _ = page(body)
-	if err != nil || code != 200 || user != "(anonymous)" {
-		return fail("GET / with the old cookie = %d, user %q, %v", code, user, err)
+	replayed, _, _ := page(body)
+	if *engine == "signed_cookies" {
+		// The cookie is the session: a copy kept from before the logout stays valid until it
+		// expires, in Django as in Go (Django's documentation says so).
+		if err != nil || code != 200 || replayed != *username {
+			return fail("GET / with the old signed cookie = %d, user %q, %v", code, replayed, err)
+		}
+		b.say("Django  GET / -> user: %s (a replayed copy of the old signed cookie still logs in, as Django documents for signed_cookies)", user)
+	} else {
+		if err != nil || code != 200 || replayed != "(anonymous)" {
+			return fail("GET / with the old cookie = %d, user %q, %v", code, replayed, err)
+		}
+		b.say("Django  GET / -> user: %s (also with the old sessionid replayed: the session is gone)", user)
 	}
-	b.say("Django  GET / -> user: %s (also with the old sessionid replayed: the session is gone)", user)
 	fmt.Fprintln(stdout, "demo: all steps passed")
 	return 0
 }
