@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/djangobridge/bridge/pickle"
 	"github.com/djangobridge/bridge/py"
 	"github.com/djangobridge/bridge/signing"
 )
@@ -30,35 +29,6 @@ const (
 	// DefaultSessionCookieAge is SESSION_COOKIE_AGE's default, two weeks.
 	DefaultSessionCookieAge = 1209600 * time.Second
 )
-
-// PickleSerializer is Django's PickleSerializer for sessions
-// (django.contrib.sessions.serializers.PickleSerializer, deprecated in 4.1, removed in 5.0):
-// pickle.dumps(obj, pickle.HIGHEST_PROTOCOL) and pickle.loads, through a pickle.Codec, whose
-// allow-list of globals applies. A nil Codec means the zero pickle.Codec (protocol 5, default
-// allow-list), which is what Django writes on Python 3.8+.
-type PickleSerializer struct {
-	Codec *pickle.Codec
-}
-
-var _ signing.Serializer = PickleSerializer{}
-
-// Dumps implements Serializer.
-func (p PickleSerializer) Dumps(v any) ([]byte, error) {
-	c := p.Codec
-	if c == nil {
-		c = &pickle.Codec{}
-	}
-	return c.Encode(v)
-}
-
-// Loads implements Serializer.
-func (p PickleSerializer) Loads(data []byte) (any, error) {
-	c := p.Codec
-	if c == nil {
-		c = &pickle.Codec{}
-	}
-	return c.Decode(data)
-}
 
 // NotDictError reports session data that verified and decoded to something other than a dict.
 // Django would hand such a value to the session machinery, which fails later; here it wraps
