@@ -56,6 +56,13 @@ func TestLiveEngines(t *testing.T) {
 						t.Run(engine, func(t *testing.T) { env.run(t, engine) })
 					}
 				})
+				// USE_TZ = False: expire_date holds naive local times in TIME_ZONE (a zone with
+				// DST, east of UTC, so that a UTC-for-local mix-up would show).
+				t.Run(db.name+"/USE_TZ=False", func(t *testing.T) {
+					t.Parallel()
+					env := startEngineBridge(t, v, db.url, "DJANGOBRIDGE_USE_TZ=0", "DJANGOBRIDGE_TIME_ZONE="+naiveZone)
+					t.Run("db", func(t *testing.T) { env.run(t, "db") })
+				})
 			}
 		})
 	}
@@ -63,18 +70,23 @@ func TestLiveEngines(t *testing.T) {
 
 // engineEnv is one bridge (one Django version on one database) and what Go needs to share its
 // sessions: the same database, the same cache, the same SESSION_FILE_PATH and SECRET_KEY.
+// naiveZone is TIME_ZONE of the USE_TZ = False runs.
+const naiveZone = "Europe/Paris"
+
 type engineEnv struct {
 	b      *pybridge.Bridge
 	config string // the cache of cached_db: Redis, or memcached on Django 3.2 (no RedisCache)
+	naive  bool   // USE_TZ = False, TIME_ZONE naiveZone
 	db     *sql.DB
 	tbl    *dbstore.Table
 	auth   *auth.Manager
 }
 
-func startEngineBridge(t *testing.T, djangoID, baseURL string) *engineEnv {
+func startEngineBridge(t *testing.T, djangoID, baseURL string, extraEnv ...string) *engineEnv {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	var env []string
+	env := append([]string(nil), extraEnv...)
+	naive := slices.Contains(extraEnv, "DJANGOBRIDGE_USE_TZ=0")
 	if baseURL != "" {
 		env = append(env, "DJANGOBRIDGE_DB_URL="+baseURL)
 	} else {
@@ -86,7 +98,7 @@ func startEngineBridge(t *testing.T, djangoID, baseURL string) *engineEnv {
 	}
 	t.Cleanup(func() { b.Close() })
 	db, dialect := openBridgeDatabase(t, b.Info.Database, baseURL)
-	tbl, err := dbstore.New(db, dbstore.Options{Dialect: dialect})
+	tbl, err := dbstore.New(db, dbstore.Options{Dialect: dialect, DisableUseTZ: naive, TimeZone: naiveZone})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,7 +114,7 @@ func startEngineBridge(t *testing.T, djangoID, baseURL string) *engineEnv {
 	if !slices.Contains(b.Info.Configs, config) {
 		config = "pymemcache"
 	}
-	return &engineEnv{b: b, config: config, db: db, tbl: tbl, auth: &auth.Manager{SecretKey: liveSecretKey(), PasswordHash: pw}}
+	return &engineEnv{b: b, config: config, naive: naive, db: db, tbl: tbl, auth: &auth.Manager{SecretKey: liveSecretKey(), PasswordHash: pw}}
 }
 
 // openBridgeDatabase opens the database the bridge migrated: its SQLite file, or its own
@@ -145,6 +157,9 @@ func (e *engineEnv) store(t *testing.T, engine string, edit func(*djangosession.
 		c.DB = e.tbl
 		c.SecretKey = liveSecretKey()
 		c.SessionFilePath = e.b.Info.SessionFilePath
+		if e.naive {
+			c.DisableUseTZ, c.TimeZone = true, naiveZone
+		}
 		if edit != nil {
 			edit(c)
 		}
