@@ -94,24 +94,36 @@ func (e *ConvertError) Error() string {
 // Unwrap returns Err.
 func (e *ConvertError) Unwrap() error { return e.Err }
 
-// path is the location of a value, built as a linked list while descending and rendered only
-// for an error.
-type path struct {
-	parent *path
-	key    string // a dict key or struct field key; used when !isIndex
+// pathStack is the location of the value being converted: one segment per dict key, struct
+// field or list index, pushed while descending and rendered only for an error.
+type pathStack []pathSeg
+
+type pathSeg struct {
+	key    string // a str dict key or struct field key; used when !isIdx and keyAny is nil
+	keyAny any    // a dict key that is not a str (int keys)
 	index  int
-	keyAny any // a dict key that is not a str (int keys); nil otherwise
 	isIdx  bool
 }
 
-func (p *path) String() string {
-	var segs []*path
-	for q := p; q != nil; q = q.parent {
-		segs = append(segs, q)
+func (s *pathStack) pushIdx(i int)         { *s = append(*s, pathSeg{index: i, isIdx: true}) }
+func (s *pathStack) pushField(name string) { *s = append(*s, pathSeg{key: name}) }
+func (s *pathStack) pop()                  { *s = (*s)[:len(*s)-1] }
+
+// pushKey pushes the dict key k: a str by name, None and ints as Python writes them.
+func (s *pathStack) pushKey(k any) {
+	switch x := k.(type) {
+	case string:
+		s.pushField(x)
+	case nil:
+		*s = append(*s, pathSeg{keyAny: "None"})
+	default:
+		*s = append(*s, pathSeg{keyAny: k})
 	}
+}
+
+func (s pathStack) String() string {
 	var b strings.Builder
-	for i := len(segs) - 1; i >= 0; i-- {
-		q := segs[i]
+	for _, q := range s {
 		switch {
 		case q.isIdx:
 			b.WriteByte('[')
@@ -153,19 +165,4 @@ func isIdentifier(s string) bool {
 		}
 	}
 	return true
-}
-
-func (p *path) field(name string) *path { return &path{parent: p, key: name} }
-func (p *path) idx(i int) *path         { return &path{parent: p, index: i, isIdx: true} }
-
-// dictKey returns the path of the item under k: a str key by name, another by its repr-ish
-// text.
-func (p *path) dictKey(k any) *path {
-	if s, ok := k.(string); ok {
-		return &path{parent: p, key: s}
-	}
-	if k == nil {
-		return &path{parent: p, keyAny: "None"}
-	}
-	return &path{parent: p, keyAny: k}
 }

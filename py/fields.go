@@ -86,9 +86,8 @@ func typeFields(t reflect.Type) *structFields {
 						ft = ft.Elem()
 					}
 					// An embedded field of an unexported type is skipped unless it is a struct
-					// (whose exported fields are promoted). A pointer to an unexported struct
-					// could not be allocated on ToGo, so it is skipped too.
-					if !sf.IsExported() && (ft.Kind() != reflect.Struct || sf.Type.Kind() == reflect.Pointer) {
+					// (whose exported fields are promoted).
+					if !sf.IsExported() && ft.Kind() != reflect.Struct {
 						continue
 					}
 				} else if !sf.IsExported() {

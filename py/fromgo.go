@@ -23,21 +23,23 @@ import (
 // error of a [Marshaler] or encoding.TextMarshaler. So a value that FromGo accepts can be
 // pickled: storing it does not fail later, at save time.
 func FromGo(v any) (any, error) {
-	return fromGo(reflect.ValueOf(v), nil, 0, false)
+	var e fromGoState
+	return e.value(reflect.ValueOf(v), 0, false)
 }
 
-func fromGoErr(p *path, t reflect.Type, reason string, err error) error {
-	e := &ConvertError{Op: "FromGo", Go: t, Reason: reason, Err: err}
-	if p != nil {
-		e.Path = p.String()
-	}
-	return e
+// fromGoState is one conversion by FromGo: where it is, for errors.
+type fromGoState struct {
+	path pathStack
 }
 
-// fromGo converts rv. iso asks for a time.Time as an ISO 8601 str (the isoformat tag option).
-func fromGo(rv reflect.Value, p *path, depth int, iso bool) (any, error) {
+func (e *fromGoState) err(t reflect.Type, reason string, err error) error {
+	return &ConvertError{Op: "FromGo", Path: e.path.String(), Go: t, Reason: reason, Err: err}
+}
+
+// value converts rv. iso asks for a time.Time as an ISO 8601 str (the isoformat tag option).
+func (e *fromGoState) value(rv reflect.Value, depth int, iso bool) (any, error) {
 	if depth > maxConvertDepth {
-		return nil, fromGoErr(p, rv.Type(), "value nested more than 1000 deep (cyclic?)", nil)
+		return nil, e.err(rv.Type(), "value nested more than 1000 deep (cyclic?)", nil)
 	}
 	if rv.Kind() == reflect.Interface {
 		rv = rv.Elem()
@@ -69,7 +71,7 @@ func fromGo(rv reflect.Value, p *path, depth int, iso bool) (any, error) {
 			}
 			return x, nil
 		case string:
-			return checkStr(x, p, t)
+			return e.checkStr(x, t)
 		case *big.Int:
 			if x == nil {
 				return nil, nil
@@ -79,49 +81,50 @@ func fromGo(rv reflect.Value, p *path, depth int, iso bool) (any, error) {
 			if x == nil {
 				return nil, nil
 			}
-			return fromGoDict(x, p, depth)
+			return e.dict(x, depth)
 		case *OrderedDict:
 			if x == nil {
 				return nil, nil
 			}
-			d, err := fromGoDict(&x.Dict, p, depth)
+			d, err := e.dict(&x.Dict, depth)
 			if err != nil {
 				return nil, err
 			}
 			return &OrderedDict{Dict: *d}, nil
 		case Tuple:
-			l, err := fromGoList(rv, p, depth)
+			l, err := e.list(rv, depth)
 			if err != nil {
 				return nil, err
 			}
 			return Tuple(l), nil
 		case time.Time:
-			return fromTime(x, p, iso)
+			return e.time(x, iso)
 		case time.Duration:
 			// Cut to microseconds toward zero; a Duration (±292 years) always fits.
 			td, _ := NewTimeDelta(0, 0, int64(x/time.Microsecond))
 			return td, nil
 		}
 	}
-	if m, ok := marshalerOf(rv); ok {
-		if rv.Kind() == reflect.Pointer && rv.IsNil() {
+	// Through a pointer, so that a method on *T is found on the (addressable) T it points to.
+	if rv.Kind() == reflect.Pointer {
+		if rv.IsNil() {
 			return nil, nil
 		}
+		return e.value(rv.Elem(), depth+1, iso)
+	}
+	if m, ok := marshalerOf(rv); ok {
 		v, err := m.MarshalPy()
 		if err != nil {
-			return nil, fromGoErr(p, t, "MarshalPy of Go "+t.String()+" failed", err)
+			return nil, e.err(t, "MarshalPy of Go "+t.String()+" failed", err)
 		}
-		return fromGo(reflect.ValueOf(v), p, depth+1, false)
+		return e.value(reflect.ValueOf(v), depth+1, false)
 	}
 	if tm, ok := textMarshalerOf(rv); ok {
-		if rv.Kind() == reflect.Pointer && rv.IsNil() {
-			return nil, nil
-		}
 		b, err := tm.MarshalText()
 		if err != nil {
-			return nil, fromGoErr(p, t, "MarshalText of Go "+t.String()+" failed", err)
+			return nil, e.err(t, "MarshalText of Go "+t.String()+" failed", err)
 		}
-		return checkStr(string(b), p, t)
+		return e.checkStr(string(b), t)
 	}
 	switch t.Kind() {
 	case reflect.Bool:
@@ -144,30 +147,25 @@ func fromGo(rv reflect.Value, p *path, depth int, iso bool) (any, error) {
 	case reflect.Complex64, reflect.Complex128:
 		return rv.Complex(), nil
 	case reflect.String:
-		return checkStr(rv.String(), p, t)
-	case reflect.Pointer:
-		if rv.IsNil() {
-			return nil, nil
-		}
-		return fromGo(rv.Elem(), p, depth+1, iso)
+		return e.checkStr(rv.String(), t)
 	case reflect.Slice:
 		if t.Elem().Kind() == reflect.Uint8 && !elemHasMethods(t.Elem()) {
 			return append([]byte{}, rv.Bytes()...), nil
 		}
-		return fromGoList(rv, p, depth)
+		return e.list(rv, depth)
 	case reflect.Array:
 		if t.Elem().Kind() == reflect.Uint8 && !elemHasMethods(t.Elem()) {
 			b := make([]byte, rv.Len())
 			reflect.Copy(reflect.ValueOf(b), rv)
 			return b, nil
 		}
-		return fromGoList(rv, p, depth)
+		return e.list(rv, depth)
 	case reflect.Map:
-		return fromGoMap(rv, p, depth)
+		return e.mapValue(rv, depth)
 	case reflect.Struct:
-		return fromGoStruct(rv, p, depth)
+		return e.structValue(rv, depth)
 	}
-	return nil, fromGoErr(p, t, "Python has no value for Go type "+t.String(), nil)
+	return nil, e.err(t, "Python has no value for Go type "+t.String(), nil)
 }
 
 // elemHasMethods reports whether a byte-like element type has its own conversion, so that a
@@ -177,9 +175,9 @@ func elemHasMethods(t reflect.Type) bool {
 	return pt.Implements(marshalerType) || pt.Implements(textMarshalerType)
 }
 
-func checkStr(s string, p *path, t reflect.Type) (any, error) {
+func (e *fromGoState) checkStr(s string, t reflect.Type) (any, error) {
 	if !utf8ValidOrSurrogates(s) {
-		return nil, fromGoErr(p, t, "Go string is not UTF-8 text, which a Python str must be (use []byte for bytes)", nil)
+		return nil, e.err(t, "Go string is not UTF-8 text, which a Python str must be (use []byte for bytes)", nil)
 	}
 	return s, nil
 }
@@ -216,12 +214,12 @@ func textMarshalerOf(rv reflect.Value) (encoding.TextMarshaler, bool) {
 	return nil, false
 }
 
-// fromTime converts t to an aware datetime in UTC (datetime.timezone.utc), cut to
+// time converts t to an aware datetime in UTC (datetime.timezone.utc), cut to
 // microseconds; with iso, to its isoformat() str.
-func fromTime(t time.Time, p *path, iso bool) (any, error) {
+func (e *fromGoState) time(t time.Time, iso bool) (any, error) {
 	t = t.UTC()
 	if t.Year() < 1 || t.Year() > 9999 {
-		return nil, fromGoErr(p, timeType, "time "+t.Format(time.RFC3339)+" is outside Python's years 1 to 9999", nil)
+		return nil, e.err(timeType, "time "+t.Format(time.RFC3339)+" is outside Python's years 1 to 9999", nil)
 	}
 	d := DateTime{Year: t.Year(), Month: int(t.Month()), Day: t.Day(), Hour: t.Hour(),
 		Minute: t.Minute(), Second: t.Second(), Microsecond: t.Nanosecond() / 1000, TZ: TimeZone{}}
@@ -231,30 +229,34 @@ func fromTime(t time.Time, p *path, iso bool) (any, error) {
 	return d, nil
 }
 
-func fromGoList(rv reflect.Value, p *path, depth int) ([]any, error) {
+func (e *fromGoState) list(rv reflect.Value, depth int) ([]any, error) {
 	n := rv.Len()
 	out := make([]any, n)
 	for i := range n {
-		v, err := fromGo(rv.Index(i), p.idx(i), depth+1, false)
+		e.path.pushIdx(i)
+		v, err := e.value(rv.Index(i), depth+1, false)
 		if err != nil {
 			return nil, err
 		}
+		e.path.pop()
 		out[i] = v
 	}
 	return out, nil
 }
 
-// fromGoDict copies d, converting its values.
-func fromGoDict(d *Dict, p *path, depth int) (*Dict, error) {
+// dict copies d, converting its values.
+func (e *fromGoState) dict(d *Dict, depth int) (*Dict, error) {
 	out := NewDict(d.Len())
 	for _, it := range d.Items() {
-		v, err := fromGo(reflect.ValueOf(it.Value), p.dictKey(it.Key), depth+1, false)
+		e.path.pushKey(it.Key)
+		v, err := e.value(reflect.ValueOf(it.Value), depth+1, false)
 		if err != nil {
 			return nil, err
 		}
 		if err := out.SetKey(it.Key, v); err != nil {
-			return nil, fromGoErr(p.dictKey(it.Key), nil, "dict key of Python type "+TypeName(it.Key)+" is unhashable", err)
+			return nil, e.err(nil, "dict key of Python type "+TypeName(it.Key)+" is unhashable", err)
 		}
+		e.path.pop()
 	}
 	return out, nil
 }
@@ -267,7 +269,7 @@ type mapKey struct {
 	v   reflect.Value
 }
 
-func fromGoMap(rv reflect.Value, p *path, depth int) (any, error) {
+func (e *fromGoState) mapValue(rv reflect.Value, depth int) (any, error) {
 	t := rv.Type()
 	kt := t.Key()
 	keys := make([]mapKey, 0, rv.Len())
@@ -280,20 +282,20 @@ func fromGoMap(rv reflect.Value, p *path, depth int) (any, error) {
 		switch {
 		case kt.Kind() == reflect.String:
 			s := k.String()
-			if _, err := checkStr(s, p, kt); err != nil {
-				return nil, fromGoErr(p, t, "map key is not UTF-8 text, which a Python str must be", nil)
+			if _, err := e.checkStr(s, kt); err != nil {
+				return nil, e.err(t, "map key is not UTF-8 text, which a Python str must be", nil)
 			}
 			mk.key, mk.s, isStr = s, s, true
 		case kt.Implements(textMarshalerType):
 			if k.Kind() == reflect.Pointer && k.IsNil() {
-				return nil, fromGoErr(p, t, "nil map key", nil)
+				return nil, e.err(t, "nil map key", nil)
 			}
 			b, err := k.Interface().(encoding.TextMarshaler).MarshalText()
 			if err != nil {
-				return nil, fromGoErr(p, t, "MarshalText of a map key failed", err)
+				return nil, e.err(t, "MarshalText of a map key failed", err)
 			}
-			if _, err := checkStr(string(b), p, kt); err != nil {
-				return nil, fromGoErr(p, t, "map key is not UTF-8 text, which a Python str must be", nil)
+			if _, err := e.checkStr(string(b), kt); err != nil {
+				return nil, e.err(t, "map key is not UTF-8 text, which a Python str must be", nil)
 			}
 			mk.key, mk.s, isStr = string(b), string(b), true
 		case kt.Kind() >= reflect.Int && kt.Kind() <= reflect.Int64:
@@ -306,7 +308,7 @@ func fromGoMap(rv reflect.Value, p *path, depth int) (any, error) {
 				mk.key, mk.n = int64(u), int64(u)
 			}
 		default:
-			return nil, fromGoErr(p, t, "Go map key type "+kt.String()+" is neither a string, an integer nor an encoding.TextMarshaler", nil)
+			return nil, e.err(t, "Go map key type "+kt.String()+" is neither a string, an integer nor an encoding.TextMarshaler", nil)
 		}
 		keys = append(keys, mk)
 	}
@@ -335,21 +337,22 @@ func fromGoMap(rv reflect.Value, p *path, depth int) (any, error) {
 	}
 	d := NewDict(len(keys))
 	for _, mk := range keys {
-		kp := p.dictKey(mk.key)
-		v, err := fromGo(mk.v, kp, depth+1, false)
+		e.path.pushKey(mk.key)
+		v, err := e.value(mk.v, depth+1, false)
 		if err != nil {
 			return nil, err
 		}
 		if s, ok := mk.key.(string); ok {
 			d.Set(s, v)
 		} else if err := d.SetKey(mk.key, v); err != nil {
-			return nil, fromGoErr(kp, t, "bad dict key", err)
+			return nil, e.err(t, "bad dict key", err)
 		}
+		e.path.pop()
 	}
 	return d, nil
 }
 
-func fromGoStruct(rv reflect.Value, p *path, depth int) (any, error) {
+func (e *fromGoState) structValue(rv reflect.Value, depth int) (any, error) {
 	sf := cachedFields(rv.Type())
 	d := NewDict(len(sf.list))
 	for i := range sf.list {
@@ -361,10 +364,12 @@ func fromGoStruct(rv reflect.Value, p *path, depth int) (any, error) {
 		if f.omitEmpty && isEmptyValue(fv) || f.omitZero && isZeroValue(fv) {
 			continue
 		}
-		v, err := fromGo(fv, p.field(f.name), depth+1, f.isoformat)
+		e.path.pushField(f.name)
+		v, err := e.value(fv, depth+1, f.isoformat)
 		if err != nil {
 			return nil, err
 		}
+		e.path.pop()
 		d.Set(f.name, v)
 	}
 	return d, nil

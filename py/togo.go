@@ -24,7 +24,7 @@ import (
 // value does not fit: `items[2].qty: Python int out of range for Go uint8`, `cannot store
 // Python str in Go int`. On failure dst may hold part of src. src may come from an untrusted
 // session: ToGo does not panic, and refuses values nested more than 1000 deep or that expand
-// (through shared lists or dicts) to more than 4M values.
+// (through shared lists or dicts) to more than 1M values.
 func ToGo(src any, dst any) error {
 	rv := reflect.ValueOf(dst)
 	if rv.Kind() != reflect.Pointer || rv.IsNil() {
@@ -32,7 +32,7 @@ func ToGo(src any, dst any) error {
 			Reason: "destination must be a non-nil pointer, not " + goTypeString(reflect.TypeOf(dst))}
 	}
 	d := toGoState{}
-	return d.value(src, rv.Elem(), nil, 0)
+	return d.value(src, rv.Elem(), 0)
 }
 
 func goTypeString(t reflect.Type) string {
@@ -42,30 +42,29 @@ func goTypeString(t reflect.Type) string {
 	return "Go " + t.String()
 }
 
+// toGoState is one conversion by ToGo: where it is, for errors, and how many values it has
+// visited.
 type toGoState struct {
+	path  pathStack
 	nodes int
 }
 
-func toGoErr(p *path, src any, t reflect.Type, reason string, err error) error {
-	e := &ConvertError{Op: "ToGo", Python: TypeName(src), Go: t, Reason: reason, Err: err}
-	if p != nil {
-		e.Path = p.String()
-	}
-	return e
+func (d *toGoState) err(src any, t reflect.Type, reason string, err error) error {
+	return &ConvertError{Op: "ToGo", Path: d.path.String(), Python: TypeName(src), Go: t, Reason: reason, Err: err}
 }
 
-func mismatch(p *path, src any, t reflect.Type) error {
-	return toGoErr(p, src, t, "cannot store Python "+TypeName(src)+" in Go "+t.String(), nil)
+func (d *toGoState) mismatch(src any, t reflect.Type) error {
+	return d.err(src, t, "cannot store Python "+TypeName(src)+" in Go "+t.String(), nil)
 }
 
 // value stores src into v, which is settable.
-func (d *toGoState) value(src any, v reflect.Value, p *path, depth int) error {
+func (d *toGoState) value(src any, v reflect.Value, depth int) error {
 	if depth > maxConvertDepth {
-		return toGoErr(p, src, v.Type(), "value nested more than 1000 deep", nil)
+		return d.err(src, v.Type(), "value nested more than 1000 deep", nil)
 	}
 	d.nodes++
 	if d.nodes > maxToGoNodes {
-		return toGoErr(p, src, v.Type(), "value expands to more than 4M values", nil)
+		return d.err(src, v.Type(), "value expands to more than 1M values", nil)
 	}
 	// Through pointers, allocating, to the value itself; a type's own UnmarshalPy decides.
 	for v.Kind() == reflect.Pointer {
@@ -77,14 +76,14 @@ func (d *toGoState) value(src any, v reflect.Value, p *path, depth int) error {
 			v.Set(reflect.New(v.Type().Elem()))
 		}
 		if u, ok := v.Interface().(Unmarshaler); ok {
-			return d.callUnmarshaler(u, src, v.Type(), p)
+			return d.callUnmarshaler(u, src, v.Type())
 		}
 		v = v.Elem()
 	}
 	t := v.Type()
 	if v.CanAddr() {
 		if u, ok := v.Addr().Interface().(Unmarshaler); ok {
-			return d.callUnmarshaler(u, src, t, p)
+			return d.callUnmarshaler(u, src, t)
 		}
 	}
 	if src == nil {
@@ -96,7 +95,7 @@ func (d *toGoState) value(src any, v reflect.Value, p *path, depth int) error {
 	}
 	switch t {
 	case timeType:
-		tm, err := toTime(src, p)
+		tm, err := d.time(src)
 		if err != nil {
 			return err
 		}
@@ -105,11 +104,11 @@ func (d *toGoState) value(src any, v reflect.Value, p *path, depth int) error {
 	case durationType:
 		td, ok := src.(TimeDelta)
 		if !ok {
-			return mismatch(p, src, t)
+			return d.mismatch(src, t)
 		}
 		dur, ok := timeDeltaDuration(td)
 		if !ok {
-			return toGoErr(p, src, t, "Python datetime.timedelta out of range for Go time.Duration (±292 years)", nil)
+			return d.err(src, t, "Python datetime.timedelta out of range for Go time.Duration (±292 years)", nil)
 		}
 		v.SetInt(int64(dur))
 		return nil
@@ -121,11 +120,11 @@ func (d *toGoState) value(src any, v reflect.Value, p *path, depth int) error {
 			v.Set(reflect.ValueOf(*big.NewInt(int64(x))))
 		case *big.Int:
 			if x == nil {
-				return mismatch(p, src, t)
+				return d.mismatch(src, t)
 			}
 			v.Set(reflect.ValueOf(*new(big.Int).Set(x)))
 		default:
-			return mismatch(p, src, t)
+			return d.mismatch(src, t)
 		}
 		return nil
 	case dictType, orderedDictType:
@@ -139,7 +138,7 @@ func (d *toGoState) value(src any, v reflect.Value, p *path, depth int) error {
 			}
 		}
 		if c == nil {
-			return mismatch(p, src, t)
+			return d.mismatch(src, t)
 		}
 		if t == dictType {
 			v.Set(reflect.ValueOf(c).Elem())
@@ -157,11 +156,11 @@ func (d *toGoState) value(src any, v reflect.Value, p *path, depth int) error {
 				items = x.Items()
 			}
 		default:
-			return mismatch(p, src, t)
+			return d.mismatch(src, t)
 		}
 		s, err := NewSet(items...)
 		if err != nil {
-			return toGoErr(p, src, t, "bad set item", err)
+			return d.err(src, t, "bad set item", err)
 		}
 		if t == setType {
 			v.Set(reflect.ValueOf(s).Elem())
@@ -173,7 +172,7 @@ func (d *toGoState) value(src any, v reflect.Value, p *path, depth int) error {
 	if s, ok := src.(string); ok && v.CanAddr() {
 		if tu, ok := v.Addr().Interface().(encoding.TextUnmarshaler); ok {
 			if err := tu.UnmarshalText([]byte(s)); err != nil {
-				return toGoErr(p, src, t, "UnmarshalText of Go "+t.String()+" failed", err)
+				return d.err(src, t, "UnmarshalText of Go "+t.String()+" failed", err)
 			}
 			return nil
 		}
@@ -189,24 +188,24 @@ func (d *toGoState) value(src any, v reflect.Value, p *path, depth int) error {
 	case reflect.Interface:
 		sv := reflect.ValueOf(src)
 		if !sv.Type().AssignableTo(t) {
-			return mismatch(p, src, t)
+			return d.mismatch(src, t)
 		}
 		v.Set(sv)
 		return nil
 	case reflect.Bool:
 		b, ok := src.(bool)
 		if !ok {
-			return mismatch(p, src, t)
+			return d.mismatch(src, t)
 		}
 		v.SetBool(b)
 		return nil
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
 		n, ok, isInt := pyInt64(src)
 		if !isInt {
-			return mismatch(p, src, t)
+			return d.mismatch(src, t)
 		}
 		if !ok || v.OverflowInt(n) {
-			return toGoErr(p, src, t, "Python int out of range for Go "+t.String(), nil)
+			return d.err(src, t, "Python int out of range for Go "+t.String(), nil)
 		}
 		v.SetInt(n)
 		return nil
@@ -220,14 +219,14 @@ func (d *toGoState) value(src any, v reflect.Value, p *path, depth int) error {
 			u, ok = uint64(x), x >= 0
 		case *big.Int:
 			if x == nil {
-				return mismatch(p, src, t)
+				return d.mismatch(src, t)
 			}
 			u, ok = x.Uint64(), x.IsUint64()
 		default:
-			return mismatch(p, src, t)
+			return d.mismatch(src, t)
 		}
 		if !ok || v.OverflowUint(u) {
-			return toGoErr(p, src, t, "Python int out of range for Go "+t.String(), nil)
+			return d.err(src, t, "Python int out of range for Go "+t.String(), nil)
 		}
 		v.SetUint(u)
 		return nil
@@ -242,17 +241,17 @@ func (d *toGoState) value(src any, v reflect.Value, p *path, depth int) error {
 			f = float64(x)
 		case *big.Int:
 			if x == nil {
-				return mismatch(p, src, t)
+				return d.mismatch(src, t)
 			}
 			f, _ = new(big.Float).SetInt(x).Float64()
 			if math.IsInf(f, 0) {
-				return toGoErr(p, src, t, "Python int too large to convert to float", nil)
+				return d.err(src, t, "Python int too large to convert to float", nil)
 			}
 		default:
-			return mismatch(p, src, t)
+			return d.mismatch(src, t)
 		}
 		if !math.IsInf(f, 0) && !math.IsNaN(f) && v.OverflowFloat(f) {
-			return toGoErr(p, src, t, "Python float out of range for Go "+t.String(), nil)
+			return d.err(src, t, "Python float out of range for Go "+t.String(), nil)
 		}
 		v.SetFloat(f)
 		return nil
@@ -268,17 +267,17 @@ func (d *toGoState) value(src any, v reflect.Value, p *path, depth int) error {
 		case int:
 			c = complex(float64(x), 0)
 		default:
-			return mismatch(p, src, t)
+			return d.mismatch(src, t)
 		}
 		if v.OverflowComplex(c) {
-			return toGoErr(p, src, t, "Python complex out of range for Go "+t.String(), nil)
+			return d.err(src, t, "Python complex out of range for Go "+t.String(), nil)
 		}
 		v.SetComplex(c)
 		return nil
 	case reflect.String:
 		s, ok := src.(string)
 		if !ok {
-			return mismatch(p, src, t)
+			return d.mismatch(src, t)
 		}
 		v.SetString(s)
 		return nil
@@ -291,50 +290,54 @@ func (d *toGoState) value(src any, v reflect.Value, p *path, depth int) error {
 		}
 		items, ok := pySequence(src)
 		if !ok {
-			return mismatch(p, src, t)
+			return d.mismatch(src, t)
 		}
 		s := reflect.MakeSlice(t, len(items), len(items))
 		for i, it := range items {
-			if err := d.value(it, s.Index(i), p.idx(i), depth+1); err != nil {
+			d.path.pushIdx(i)
+			if err := d.value(it, s.Index(i), depth+1); err != nil {
 				return err
 			}
+			d.path.pop()
 		}
 		v.Set(s)
 		return nil
 	case reflect.Array:
 		if b, ok := pyBytes(src); ok && t.Elem().Kind() == reflect.Uint8 && !elemHasUnmarshal(t.Elem()) {
 			if len(b) != v.Len() {
-				return toGoErr(p, src, t, "Python bytes of length "+strconv.Itoa(len(b))+" into Go "+t.String(), nil)
+				return d.err(src, t, "Python bytes of length "+strconv.Itoa(len(b))+" into Go "+t.String(), nil)
 			}
 			reflect.Copy(v, reflect.ValueOf(b))
 			return nil
 		}
 		items, ok := pySequence(src)
 		if !ok {
-			return mismatch(p, src, t)
+			return d.mismatch(src, t)
 		}
 		// As encoding/json: extra items are dropped, missing ones zeroed.
 		for i := range v.Len() {
 			if i < len(items) {
-				if err := d.value(items[i], v.Index(i), p.idx(i), depth+1); err != nil {
+				d.path.pushIdx(i)
+				if err := d.value(items[i], v.Index(i), depth+1); err != nil {
 					return err
 				}
+				d.path.pop()
 			} else {
 				v.Index(i).SetZero()
 			}
 		}
 		return nil
 	case reflect.Map:
-		return d.toMap(src, v, p, depth)
+		return d.toMap(src, v, depth)
 	case reflect.Struct:
-		return d.toStruct(src, v, p, depth)
+		return d.toStruct(src, v, depth)
 	}
-	return toGoErr(p, src, t, "Go type "+t.String()+" cannot hold a Python value", nil)
+	return d.err(src, t, "Go type "+t.String()+" cannot hold a Python value", nil)
 }
 
-func (d *toGoState) callUnmarshaler(u Unmarshaler, src any, t reflect.Type, p *path) error {
+func (d *toGoState) callUnmarshaler(u Unmarshaler, src any, t reflect.Type) error {
 	if err := u.UnmarshalPy(src); err != nil {
-		return toGoErr(p, src, t, "UnmarshalPy of Go "+t.String()+" failed", err)
+		return d.err(src, t, "UnmarshalPy of Go "+t.String()+" failed", err)
 	}
 	return nil
 }
@@ -403,50 +406,51 @@ func pyDictOf(src any) (*Dict, bool) {
 	return nil, false
 }
 
-func (d *toGoState) toMap(src any, v reflect.Value, p *path, depth int) error {
+func (d *toGoState) toMap(src any, v reflect.Value, depth int) error {
 	t := v.Type()
 	dict, ok := pyDictOf(src)
 	if !ok {
-		return mismatch(p, src, t)
+		return d.mismatch(src, t)
 	}
 	if v.IsNil() {
 		v.Set(reflect.MakeMapWithSize(t, dict.Len()))
 	}
 	kt := t.Key()
 	for _, it := range dict.Items() {
-		kp := p.dictKey(it.Key)
+		d.path.pushKey(it.Key)
 		kv := reflect.New(kt).Elem()
-		if err := mapKeyToGo(it.Key, kv, kp); err != nil {
+		if err := d.mapKey(it.Key, kv); err != nil {
 			return err
 		}
 		ev := reflect.New(t.Elem()).Elem()
-		if err := d.value(it.Value, ev, kp, depth+1); err != nil {
+		if err := d.value(it.Value, ev, depth+1); err != nil {
 			return err
 		}
+		d.path.pop()
 		v.SetMapIndex(kv, ev)
 	}
 	return nil
 }
 
-// mapKeyToGo stores the dict key k into kv, a new Go map key: a str into a string kind or an
+// mapKey stores the dict key k into kv, a new Go map key: a str into a string kind or an
 // encoding.TextUnmarshaler; an int, or a str of one (what a JSON session makes of int keys),
 // into an integer kind.
-func mapKeyToGo(k any, kv reflect.Value, p *path) error {
+func (d *toGoState) mapKey(k any, kv reflect.Value) error {
 	kt := kv.Type()
 	s, isStr := k.(string)
 	if isStr {
 		if tu, ok := kv.Addr().Interface().(encoding.TextUnmarshaler); ok {
 			if err := tu.UnmarshalText([]byte(s)); err != nil {
-				return toGoErr(p, k, kt, "UnmarshalText of the Go map key "+kt.String()+" failed", err)
+				return d.err(k, kt, "UnmarshalText of the Go map key "+kt.String()+" failed", err)
 			}
 			return nil
 		}
 	}
 	keyErr := func() error {
-		return toGoErr(p, k, kt, "cannot use a dict key of Python type "+TypeName(k)+" as a Go "+kt.String()+" map key", nil)
+		return d.err(k, kt, "cannot use a dict key of Python type "+TypeName(k)+" as a Go "+kt.String()+" map key", nil)
 	}
 	rangeErr := func() error {
-		return toGoErr(p, k, kt, "dict key out of range for Go "+kt.String(), nil)
+		return d.err(k, kt, "dict key out of range for Go "+kt.String(), nil)
 	}
 	switch kt.Kind() {
 	case reflect.String:
@@ -504,14 +508,14 @@ func mapKeyToGo(k any, kv reflect.Value, p *path) error {
 		kv.SetUint(u)
 		return nil
 	}
-	return toGoErr(p, k, kt, "Go map key type "+kt.String()+" is neither a string, an integer nor an encoding.TextUnmarshaler", nil)
+	return d.err(k, kt, "Go map key type "+kt.String()+" is neither a string, an integer nor an encoding.TextUnmarshaler", nil)
 }
 
-func (d *toGoState) toStruct(src any, v reflect.Value, p *path, depth int) error {
+func (d *toGoState) toStruct(src any, v reflect.Value, depth int) error {
 	t := v.Type()
 	dict, ok := pyDictOf(src)
 	if !ok {
-		return mismatch(p, src, t)
+		return d.mismatch(src, t)
 	}
 	sf := cachedFields(t)
 	for _, it := range dict.Items() {
@@ -523,51 +527,61 @@ func (d *toGoState) toStruct(src any, v reflect.Value, p *path, depth int) error
 		if f == nil {
 			continue
 		}
-		fv := fieldByIndexAlloc(v, f.index)
-		if err := d.value(it.Value, fv, p.field(k), depth+1); err != nil {
+		d.path.pushField(k)
+		fv, ok := fieldByIndexAlloc(v, f.index)
+		if !ok {
+			return d.err(it.Value, t, "cannot set the embedded pointer to an unexported struct on the way to the field of Go "+t.String(), nil)
+		}
+		if err := d.value(it.Value, fv, depth+1); err != nil {
 			return err
 		}
+		d.path.pop()
 	}
 	return nil
 }
 
-// fieldByIndexAlloc is v.FieldByIndex that allocates nil embedded pointers on the way.
-func fieldByIndexAlloc(v reflect.Value, index []int) reflect.Value {
+// fieldByIndexAlloc is v.FieldByIndex that allocates nil embedded pointers on the way. It
+// reports false at a nil embedded pointer to an unexported struct type, which reflection
+// cannot set (encoding/json fails there too).
+func fieldByIndexAlloc(v reflect.Value, index []int) (reflect.Value, bool) {
 	for i, x := range index {
 		if i > 0 && v.Kind() == reflect.Pointer {
 			if v.IsNil() {
+				if !v.CanSet() {
+					return reflect.Value{}, false
+				}
 				v.Set(reflect.New(v.Type().Elem()))
 			}
 			v = v.Elem()
 		}
 		v = v.Field(x)
 	}
-	return v
+	return v, true
 }
 
-// toTime reads an instant, returned in UTC: an aware datetime, or an aware ISO 8601 str as
+// time reads an instant, returned in UTC: an aware datetime, or an aware ISO 8601 str as
 // Django writes one (datetime.isoformat(), "+00:00" or "Z").
-func toTime(src any, p *path) (time.Time, error) {
-	var d DateTime
+func (d *toGoState) time(src any) (time.Time, error) {
+	var dt DateTime
 	switch x := src.(type) {
 	case DateTime:
-		d = x
+		dt = x
 	case string:
 		var err error
-		d, err = FromISOFormat(x)
+		dt, err = FromISOFormat(x)
 		if err != nil {
-			return time.Time{}, toGoErr(p, src, timeType, "Python str is not an ISO 8601 datetime", err)
+			return time.Time{}, d.err(src, timeType, "Python str is not an ISO 8601 datetime", err)
 		}
 	default:
-		return time.Time{}, mismatch(p, src, timeType)
+		return time.Time{}, d.mismatch(src, timeType)
 	}
-	if d.TZ == nil {
-		return time.Time{}, toGoErr(p, src, timeType, "naive datetime (no UTC offset) is not an instant; decode it into a py.DateTime and use its Time method with Django's TIME_ZONE", nil)
+	if dt.TZ == nil {
+		return time.Time{}, d.err(src, timeType, "naive datetime (no UTC offset) is not an instant; decode it into a py.DateTime and use its Time method with Django's TIME_ZONE", nil)
 	}
-	if _, err := d.TZ.UTCOffset(d); err != nil {
-		return time.Time{}, toGoErr(p, src, timeType, "datetime's UTC offset is unknown", err)
+	if _, err := dt.TZ.UTCOffset(dt); err != nil {
+		return time.Time{}, d.err(src, timeType, "datetime's UTC offset is unknown", err)
 	}
-	return d.Time(nil).UTC(), nil
+	return dt.Time(nil).UTC(), nil
 }
 
 // timeDeltaDuration converts td to a Duration, reporting false outside its range.
