@@ -53,10 +53,15 @@ var (
 // values, are refused.
 const maxConvertDepth = 1000
 
-// maxToGoNodes bounds the values ToGo visits, counting a shared value each time it is reached:
-// a few kilobytes of pickle can share lists so that expanding them into a recursive Go type
-// would never end.
-const maxToGoNodes = 1 << 22
+// maxConvertNodes bounds the values FromGo and ToGo visit, counting a shared value each time
+// it is reached: a few hundred bytes of pickle can share lists so that expanding them (into a
+// recursive Go type, or copying them) would never end. (A variable only so that the fuzz
+// target can lower it.)
+var maxConvertNodes = 1 << 20
+
+func errTooMany() string {
+	return "value expands to more than " + strconv.Itoa(maxConvertNodes) + " values"
+}
 
 // ConvertError reports a value [FromGo] or [ToGo] cannot convert, and where it is.
 type ConvertError struct {

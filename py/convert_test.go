@@ -193,6 +193,10 @@ func (a *netip) UnmarshalText(b []byte) error {
 func TestFromGoErrors(t *testing.T) {
 	cycle := &node{}
 	cycle.Next = cycle
+	shared := []any{}
+	for range 40 {
+		shared = []any{shared, shared}
+	}
 	tests := []struct {
 		name   string
 		in     any
@@ -216,6 +220,7 @@ func TestFromGoErrors(t *testing.T) {
 		{"Marshaler returning itself", selfMarshaler{}, "", "value nested more than 1000 deep", nil},
 		{"Go value inside a *py.Dict", py.DictOf("d", py.DictOf("k", make(chan int))), `d.k`, "Python has no value", nil},
 		{"int key in a path", map[int]any{3: []any{make(chan int)}}, "[3][0]", "Python has no value", nil},
+		{"shared lists expanding", shared, "[0][0]", "value expands to more than 1048576 values", nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -376,7 +381,7 @@ func TestToGoErrors(t *testing.T) {
 		{"chan destination", int64(1), new(chan int), "", "int", "Go type chan int cannot hold a Python value", nil},
 		{"too deep", deep, new(any), "", "list", "", nil},
 		{"too deep into a recursive type", deep, new(rec), strings.Repeat("[0]", 1000), "list", "value nested more than 1000 deep", nil},
-		{"shared lists expanding", shared, new(rec), "*", "list", "value expands to more than 1M values", nil},
+		{"shared lists expanding", shared, new(rec), "*", "list", "value expands to more than 1048576 values", nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

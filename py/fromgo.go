@@ -19,17 +19,21 @@ import (
 //
 // It fails with a *[ConvertError] naming the path of a value Python cannot hold: a channel, a
 // function, a map whose keys are not strings or integers, a string that is not UTF-8, a time
-// outside Python's years 1 to 9999, a value nested more than 1000 deep (or cyclic), or an
-// error of a [Marshaler] or encoding.TextMarshaler. So a value that FromGo accepts can be
-// pickled: storing it does not fail later, at save time.
+// outside Python's years 1 to 9999, a value nested more than 1000 deep (or cyclic) or of more
+// than 1M values (counting a shared one each time it is reached), or an
+// error of a [Marshaler] or encoding.TextMarshaler. These are the failures the pickle encoder
+// would otherwise report only when the session is saved. (Values of this package are passed
+// on unchecked.)
 func FromGo(v any) (any, error) {
 	var e fromGoState
 	return e.value(reflect.ValueOf(v), 0, false)
 }
 
-// fromGoState is one conversion by FromGo: where it is, for errors.
+// fromGoState is one conversion by FromGo: where it is, for errors, and how many values it has
+// visited.
 type fromGoState struct {
-	path pathStack
+	path  pathStack
+	nodes int
 }
 
 func (e *fromGoState) err(t reflect.Type, reason string, err error) error {
@@ -40,6 +44,10 @@ func (e *fromGoState) err(t reflect.Type, reason string, err error) error {
 func (e *fromGoState) value(rv reflect.Value, depth int, iso bool) (any, error) {
 	if depth > maxConvertDepth {
 		return nil, e.err(rv.Type(), "value nested more than 1000 deep (cyclic?)", nil)
+	}
+	e.nodes++
+	if e.nodes > maxConvertNodes {
+		return nil, e.err(rv.Type(), errTooMany(), nil)
 	}
 	if rv.Kind() == reflect.Interface {
 		rv = rv.Elem()
@@ -77,6 +85,8 @@ func (e *fromGoState) value(rv reflect.Value, depth int, iso bool) (any, error) 
 				return nil, nil
 			}
 			return new(big.Int).Set(x), nil
+		case big.Int:
+			return new(big.Int).Set(&x), nil
 		case *Dict:
 			if x == nil {
 				return nil, nil

@@ -63,8 +63,8 @@ func (d *toGoState) value(src any, v reflect.Value, depth int) error {
 		return d.err(src, v.Type(), "value nested more than 1000 deep", nil)
 	}
 	d.nodes++
-	if d.nodes > maxToGoNodes {
-		return d.err(src, v.Type(), "value expands to more than 1M values", nil)
+	if d.nodes > maxConvertNodes {
+		return d.err(src, v.Type(), errTooMany(), nil)
 	}
 	// Through pointers, allocating, to the value itself; a type's own UnmarshalPy decides.
 	for v.Kind() == reflect.Pointer {

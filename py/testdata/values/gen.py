@@ -5,7 +5,9 @@ Run from the repository root with a compat venv's python (the README names the o
 
     compat_test/.venvs/django-5.2/bin/python py/testdata/values/gen.py
 
-It writes py/testdata/values/vectors.json: {"python", "django", "cases": [...]}, each case
+It writes py/testdata/values/vectors.json, and the same pickles and JSON as the seed corpus of
+FuzzToGo (py/testdata/fuzz/FuzzToGo/vector-<name>-pickle and -json, Go's corpus format). The
+vectors file is {"python", "django", "cases": [...]}, each case
 {"name", "repr", "pickle_hex", "json" or "json_error"}:
 
 - pickle_hex is pickle.dumps(value, pickle.HIGHEST_PROTOCOL), what Django's cache backends
@@ -97,6 +99,19 @@ def main():
     with open(os.path.join(HERE, "vectors.json"), "w", encoding="utf-8") as f:
         json.dump(doc, f, indent=1, ensure_ascii=True)
         f.write("\n")
+    corpus = os.path.join(HERE, "..", "fuzz", "FuzzToGo")
+    os.makedirs(corpus, exist_ok=True)
+    for case in out:
+        seeds = {"pickle": bytes.fromhex(case["pickle_hex"])}
+        if "json" in case:
+            seeds["json"] = case["json"].encode("latin-1")
+        for kind, data in seeds.items():
+            with open(os.path.join(corpus, "vector-%s-%s" % (case["name"], kind)), "w", encoding="ascii") as f:
+                f.write('go test fuzz v1\n[]byte("%s")\n' % go_bytes(data))
+
+
+def go_bytes(data):
+    return "".join(chr(c) if 32 <= c < 127 and c not in (34, 92) else "\\x%02x" % c for c in data)
 
 
 main()
