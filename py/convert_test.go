@@ -157,6 +157,7 @@ func TestFromGo(t *testing.T) {
 		{"TextMarshaler map key", map[netip]int{{10, 0, 0, 1}: 1}, py.DictOf("10.0.0.1", int64(1))},
 		{"nil embedded pointer skipped", withEmbeddedPtr{X: 1}, py.DictOf("Inner2", nil, "X", int64(1))},
 		{"embedded pointer", outerPtr{&Embedded{2}, 1}, py.DictOf("Z", int64(2), "X", int64(1))},
+		{"embedded pointer to an unexported struct", withEmbeddedPtr{inner: &inner{3}}, py.DictOf("Y", int64(3), "Inner2", nil, "X", int64(0))},
 		{"dominance", dominance{domA: domA{1, 2, 3}, domB: domB{4, 5}, S: "s"}, py.DictOf("T", int64(2), "S", "s")},
 		{"tag forms", tagForms{1, 2, 0, 4}, py.DictOf("-", int64(1), "Invalid", int64(2), "opt", int64(4))},
 		{"interface holding a struct", []any{struct{ A string }{"x"}}, []any{py.DictOf("A", "x")}},
@@ -291,9 +292,10 @@ func TestToGo(t *testing.T) {
 			B int `py:"Name"`
 		}{1, 2}},
 		{"embedded pointer allocated", py.DictOf("Z", int64(2), "X", int64(1)), new(outerPtr), outerPtr{&Embedded{2}, 1}},
+		{"embedded pointer to an unexported struct, set", py.DictOf("Y", int64(2)), &withEmbeddedPtr{inner: &inner{}}, withEmbeddedPtr{inner: &inner{2}}},
 		{"struct fields without a key kept", py.DictOf("X", int64(1)), &outerPtr{X: 9, Embedded: &Embedded{3}}, outerPtr{&Embedded{3}, 1}},
 		{"*py.Dict into any is shared", d, new(any), any(d)},
-		{"*py.Dict into *py.Dict is shared", d, new(*py.Dict), d},
+		{"*py.Dict into *py.Dict is copied", d, new(*py.Dict), d},
 		{"*py.Dict into py.Dict is copied", d, new(py.Dict), *d.Clone()},
 		{"py.DateTime into py.DateTime", tz, new(py.DateTime), tz},
 		{"aware datetime into time.Time, in UTC", tz, new(time.Time), time.Date(2024, 1, 2, 2, 0, 0, 0, time.UTC)},
@@ -319,6 +321,12 @@ func TestToGo(t *testing.T) {
 			}
 			if !reflect.DeepEqual(got, tt.want) {
 				t.Fatalf("ToGo = %#v, want %#v", got, tt.want)
+			}
+			if gd, ok := got.(*py.Dict); ok && gd == d && !strings.HasSuffix(tt.name, "shared") {
+				t.Fatal("ToGo stored the source *py.Dict itself, not a copy")
+			}
+			if ga, ok := got.(any); ok && strings.HasSuffix(tt.name, "shared") && ga != any(d) {
+				t.Fatal("ToGo into any stored a copy, not the value itself")
 			}
 		})
 	}
@@ -379,6 +387,7 @@ func TestToGoErrors(t *testing.T) {
 		{"int into Duration", int64(5), new(time.Duration), "", "int", "cannot store Python int in Go time.Duration", nil},
 		{"str into error interface", "x", new(error), "", "str", "cannot store Python str in Go error", nil},
 		{"chan destination", int64(1), new(chan int), "", "int", "Go type chan int cannot hold a Python value", nil},
+		{"nil embedded pointer to an unexported struct", py.DictOf("X", int64(1), "Y", int64(2)), new(withEmbeddedPtr), "Y", "int", "cannot set the embedded pointer to an unexported struct", nil},
 		{"too deep", deep, new(any), "", "list", "", nil},
 		{"too deep into a recursive type", deep, new(rec), strings.Repeat("[0]", 1000), "list", "value nested more than 1000 deep", nil},
 		{"shared lists expanding", shared, new(rec), "*", "list", "value expands to more than 1048576 values", nil},

@@ -77,8 +77,8 @@
 //	time.Duration                      datetime.timedelta, cut to µs
 //	Marshaler                          what MarshalPy returns, converted   Unmarshaler: UnmarshalPy
 //	encoding.TextMarshaler             str                                 encoding.TextUnmarshaler
-//	values of this package, *big.Int   themselves (containers' values      the value itself
-//	                                   converted)
+//	values of this package, *big.Int   themselves (containers' values      a copy (*Dict, *Set: a new
+//	                                   converted)                          container of the same items)
 //	any                                its dynamic value                   the value itself (shared)
 //
 // Which values a session can hold depends on where Django keeps it. The cache engine pickles

@@ -17,8 +17,8 @@ import (
 // exactly; None sets a pointer, slice, map or interface to nil and leaves other Go values
 // unchanged. The whole mapping is in the package documentation ("Go values in sessions").
 //
-// An `any` (or a dst of a type of this package, such as py.DateTime or *py.Dict) receives the
-// value itself, shared with src; everything else is copied.
+// An `any` receives the Python value itself, shared with src. Everything else is a copy: a
+// *py.Dict or *py.Set destination gets a new container holding the same items.
 //
 // It fails with a *[ConvertError] naming the path inside src and the Python type found when a
 // value does not fit: `items[2].qty: Python int out of range for Go uint8`, `cannot store
