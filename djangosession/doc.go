@@ -19,6 +19,8 @@
 //	session.save() / create() / delete()           Session.Save / Create / Delete
 //	session.flush() / cycle_key()                  Session.Flush / CycleKey
 //	session[k], .get, del session[k], .pop         Session.Get (String, Int, Bool), Set, Remove, Pop
+//	session[k] of a dict, list, datetime, ...      Session.Decode / Encode (Go structs via py.ToGo /
+//	                                               py.FromGo), Float, Time, Bytes, Strings, Dict
 //	session.setdefault / update / clear            Session.SetDefault / Update / Clear
 //	set_expiry(int / datetime / timedelta / None)  SetExpirySeconds / SetExpiryAt / SetExpiryIn / ClearExpiry
 //	get_expiry_age() / get_expiry_date()           Session.ExpiryAge / ExpiryDate
