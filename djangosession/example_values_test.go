@@ -30,7 +30,7 @@ type Cart struct {
 func ExampleSession_Encode() {
 	ctx := context.Background()
 	now := time.Unix(1700000000, 0).UTC()
-	store, err := djangosession.NewStore(djangosessiontest.NewCache(), djangosession.Config{
+	store, err := djangosession.NewStore(djangosession.Config{SessionEngine: djangosession.EngineCache, Cache: djangosessiontest.NewCache(),
 		Now: func() time.Time { return now }, // leave nil in production
 	})
 	if err != nil {
@@ -59,7 +59,7 @@ func ExampleSession_Encode() {
 func ExampleSession_Decode() {
 	ctx := context.Background()
 	cache := djangosessiontest.NewCache()
-	store, err := djangosession.NewStore(cache, djangosession.Config{})
+	store, err := djangosession.NewStore(djangosession.Config{SessionEngine: djangosession.EngineCache, Cache: cache})
 	if err != nil {
 		log.Fatal(err)
 	}
