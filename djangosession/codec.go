@@ -38,3 +38,19 @@ func (p PickleSerializer) Loads(data []byte) (any, error) {
 	}
 	return c.Decode(data)
 }
+
+// checkEncodable reports whether the engine's serializers can write v: the pickle of the cache
+// engines, SESSION_SERIALIZER for session_data and signed cookies (both for cached_db).
+func (st *Store) checkEncodable(v any) error {
+	if st.cfg.engine == EngineCache || st.cfg.engine == EngineCachedDB {
+		if _, err := st.codec.Encode(v); err != nil {
+			return err
+		}
+	}
+	if st.cfg.engine != EngineCache {
+		if _, err := st.cfg.serializer.Dumps(v); err != nil {
+			return err
+		}
+	}
+	return nil
+}

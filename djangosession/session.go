@@ -3,6 +3,7 @@ package djangosession
 import (
 	"context"
 	"errors"
+	"fmt"
 	"iter"
 	"math/big"
 	"time"
@@ -142,10 +143,20 @@ func (s *Session) All() iter.Seq2[any, any] { return s.session().All() }
 // MarkModified.
 func (s *Session) Data() *py.Dict { return s.session() }
 
-// Set stores value under key (session[key] = value).
-func (s *Session) Set(key string, value any) {
+// Set stores value under key (session[key] = value) and marks the session modified. A value
+// the session's serializer cannot write (a Go type with no Python equivalent; under the JSON
+// serializer of the db, cached_db, file and signed-cookie engines, anything JSON cannot hold,
+// as a datetime or a set) is refused at once with an error, and the session is left as it was:
+// Django would only fail when saving, with a 500 at the end of the request.
+func (s *Session) Set(key string, value any) error {
+	if s.store != nil {
+		if err := s.store.checkEncodable(value); err != nil {
+			return fmt.Errorf("djangosession: session[%q] = %T: %w", key, value, err)
+		}
+	}
 	s.session().Set(key, value)
 	s.modified = true
+	return nil
 }
 
 // Remove deletes key and reports whether it was there (del session[key], which raises KeyError
@@ -267,19 +278,23 @@ func (s *Session) SetExpirySeconds(n int) { s.Set(ExpiryKey, int64(n)) }
 // SetExpiryAt is set_expiry(datetime): the session expires at t. The value is written as the
 // configured Django version stores it: an ISO string (4.2+) or a pickled datetime (3.2), in UTC
 // with USE_TZ, else as the naive wall clock in TIME_ZONE. t is cut to microseconds.
-func (s *Session) SetExpiryAt(t time.Time) {
+//
+// Django 3.2 stores a datetime, which its JSON serializer cannot write: under the db, cached_db,
+// file and signed-cookie engines of a 3.2 app, SetExpiryAt fails as Set does (Django fails when
+// saving).
+func (s *Session) SetExpiryAt(t time.Time) error {
 	if s.store == nil {
-		return
+		return errNoStore
 	}
-	s.Set(ExpiryKey, s.store.expiryValue(t))
+	return s.Set(ExpiryKey, s.store.expiryValue(t))
 }
 
 // SetExpiryIn is set_expiry(timedelta): the session expires at now + d.
-func (s *Session) SetExpiryIn(d time.Duration) {
+func (s *Session) SetExpiryIn(d time.Duration) error {
 	if s.store == nil {
-		return
+		return errNoStore
 	}
-	s.SetExpiryAt(s.store.cfg.Now().Truncate(time.Microsecond).Add(d.Truncate(time.Microsecond)))
+	return s.SetExpiryAt(s.store.cfg.Now().Truncate(time.Microsecond).Add(d.Truncate(time.Microsecond)))
 }
 
 // ClearExpiry is set_expiry(None): the session goes back to the global policy. The session is

@@ -1142,3 +1142,28 @@ func TestLoggerReportsEmptySessions(t *testing.T) {
 		t.Errorf("log: %q; want a warning with the reason and without the key", out)
 	}
 }
+
+// TestSetRefusesUnencodable: a value the engine's serializer cannot write is refused by Set at
+// once, and the session keeps what it had.
+func TestSetRefusesUnencodable(t *testing.T) {
+	cache, _, _ := newTestStore(t, djangosession.Config{})
+	db, _, _ := newTestStore(t, djangosession.Config{SessionEngine: djangosession.EngineDB, DB: newTable(t), SecretKey: testSecret})
+	for _, tt := range []struct {
+		name  string
+		st    *djangosession.Store
+		value any
+		ok    bool
+	}{
+		{"cache: a Go channel", cache, make(chan int), false},
+		{"cache: a datetime (pickled)", cache, py.DateTime{Year: 2030, Month: 1, Day: 1}, true},
+		{"db: a datetime (JSONSerializer)", db, py.DateTime{Year: 2030, Month: 1, Day: 1}, false},
+		{"db: a set", db, &py.Set{}, false},
+		{"db: a list of str", db, []any{"a"}, true},
+	} {
+		s := tt.st.New()
+		err := s.Set("k", tt.value)
+		if (err == nil) != tt.ok || s.Has("k") != tt.ok || s.Modified() != tt.ok {
+			t.Errorf("%s: Set = %v, stored %v, modified %v; want ok=%v", tt.name, err, s.Has("k"), s.Modified(), tt.ok)
+		}
+	}
+}
