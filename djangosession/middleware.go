@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"context"
 	"errors"
+	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"strconv"
@@ -73,6 +75,12 @@ type Middleware struct {
 	// means [DefaultErrorFunc]. It is called before anything of the handler's response has
 	// been sent; what the handler writes afterwards is discarded.
 	ErrorFunc func(w http.ResponseWriter, r *http.Request, err error)
+
+	// LateChangeFunc is told of a session change made after the response started that could
+	// not be saved (see [ErrLateChange]): one that needs a new cookie, or made by a handler
+	// that panicked, or whose save failed. Nil logs it with slog's default logger at Error
+	// level. A change to the same session is saved when the handler returns, without a call.
+	LateChangeFunc func(r *http.Request, err error)
 }
 
 // DefaultErrorFunc answers 400 Bad Request for an error matching ErrUpdate (Django's
@@ -149,11 +157,66 @@ func (m *Middleware) Handler(next http.Handler) http.Handler {
 		sw := &responseWriter{ResponseWriter: w, r: r, rs: rs}
 		r = r.WithContext(context.WithValue(r.Context(), ctxKey{}, rs))
 		sw.r = r
+		returned := false
+		defer func() {
+			if !returned { // the handler panicked: nothing is saved, a late change is reported
+				sw.lateChange(false)
+			}
+		}()
 		next.ServeHTTP(sw, r)
+		returned = true
 		if !sw.committed {
 			sw.commit(http.StatusOK)
+			return
 		}
+		sw.lateChange(true)
 	})
+}
+
+// ErrLateChange: the session changed after the response had started (its header is where
+// the cookie goes). A change to the same, non-empty session is saved when the handler returns;
+// one that needs a new cookie (a new or cycled key, an emptied session), or made by a handler
+// that panicked, cannot reach the browser: it is reported to [Middleware].LateChangeFunc,
+// never dropped silently.
+var ErrLateChange = errors.New("djangosession: the session changed after the response started")
+
+// lateChange handles the changes made to the session after commit: it saves them when the
+// handler returned and the cookie the browser has still names the session, and reports them
+// otherwise.
+func (w *responseWriter) lateChange(returned bool) {
+	if !w.committed || w.replaced || w.hijacked {
+		return
+	}
+	rs := w.rs
+	rs.mu.Lock()
+	s := rs.sess
+	rs.mu.Unlock()
+	if s == nil || s.gen == w.commitGen {
+		return
+	}
+	ctx := context.WithoutCancel(w.r.Context())
+	var err error
+	switch {
+	case !returned:
+		err = fmt.Errorf("%w, and the handler panicked: not saved", ErrLateChange)
+	case s.Key() == "" || s.Key() != w.commitKey || s.IsEmpty() || w.rs.m.Store.eng == nil:
+		err = fmt.Errorf("%w, and needs a cookie the response can no longer set (a new or cycled key, an emptied or signed-cookie session): not saved", ErrLateChange)
+	default:
+		if err = s.Save(ctx); err == nil {
+			return
+		}
+		err = fmt.Errorf("%w; saving it failed: %w", ErrLateChange, err)
+	}
+	w.rs.m.lateChangeFunc()(w.r, err)
+}
+
+func (m *Middleware) lateChangeFunc() func(*http.Request, error) {
+	if m.LateChangeFunc != nil {
+		return m.LateChangeFunc
+	}
+	return func(r *http.Request, err error) {
+		slog.ErrorContext(r.Context(), "djangosession: a session change was lost", "method", r.Method, "path", r.URL.Path, "error", err.Error())
+	}
 }
 
 func (m *Middleware) cookieName() string {
@@ -197,6 +260,9 @@ type responseWriter struct {
 	rs        *requestState
 	committed bool
 	replaced  bool
+	hijacked  bool
+	commitGen uint64 // the session's change count at commit
+	commitKey string // the key the response's cookie names (or the request's)
 }
 
 // Unwrap returns the wrapped ResponseWriter, for http.ResponseController.
@@ -243,7 +309,9 @@ func (w *responseWriter) FlushError() error {
 // is not saved and no cookie is set.
 func (w *responseWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	w.committed = true
-	return http.NewResponseController(w.ResponseWriter).Hijack()
+	c, rw, err := http.NewResponseController(w.ResponseWriter).Hijack()
+	w.hijacked = w.hijacked || err == nil
+	return c, rw, err
 }
 
 // replace answers with ErrorFunc instead of the handler's response.
@@ -269,6 +337,12 @@ func (w *responseWriter) commit(status int) {
 	}
 	accessed, modified := false, false
 	var empty bool
+	w.commitKey = rs.cookieKey
+	defer func() { // s as the commit leaves it (it may load and save it)
+		if s != nil {
+			w.commitGen, w.commitKey = s.gen, s.Key()
+		}
+	}()
 	if s != nil {
 		accessed, modified, empty = s.Accessed(), s.Modified(), s.IsEmpty()
 	} else {

@@ -444,7 +444,7 @@ func TestMiddlewareCommitOnFirstWrite(t *testing.T) {
 			t.Errorf("Flush through ResponseController: %v", err)
 		}
 		flushed = true
-		s.Set("b", int64(2)) // too late: the header is out
+		s.Set("b", int64(2)) // after the header: saved when the handler returns
 		if _, _, err := http.NewResponseController(w).Hijack(); !errors.Is(err, http.ErrNotSupported) {
 			t.Errorf("Hijack on a recorder: %v", err)
 		}
@@ -453,8 +453,8 @@ func TestMiddlewareCommitOnFirstWrite(t *testing.T) {
 	if !flushed || !rec.Flushed || len(key) != 32 {
 		t.Fatalf("flushed=%v key=%q", rec.Flushed, key)
 	}
-	if d := stored(t, e.st, e.cache, key); d.Has("b") || !d.Has("a") {
-		t.Errorf("stored %v", d.Keys())
+	if d := stored(t, e.st, e.cache, key); !d.Has("b") || !d.Has("a") {
+		t.Errorf("stored %v; want a, and b changed after the first byte", d.Keys())
 	}
 	// Unwrap reaches the recorder.
 	e.do(t, "", func(w http.ResponseWriter, r *http.Request) {
@@ -488,5 +488,43 @@ func TestMiddlewareCookieParsing(t *testing.T) {
 func TestFromContextWithoutMiddleware(t *testing.T) {
 	if _, err := djangosession.FromContext(context.Background()); !errors.Is(err, djangosession.ErrNoSession) {
 		t.Fatalf("err = %v", err)
+	}
+}
+
+// TestMiddlewareLateChanges: a change after the response started that needs a new cookie, or
+// made by a handler that panics, is reported to LateChangeFunc, never dropped silently.
+func TestMiddlewareLateChanges(t *testing.T) {
+	e := newMW(t, djangosession.Config{})
+	seed(t, e.st, e.cache, key1, py.DictOf("a", int64(1)))
+	var reported []error
+	e.m.LateChangeFunc = func(_ *http.Request, err error) { reported = append(reported, err) }
+
+	e.do(t, "sessionid="+key1, func(w http.ResponseWriter, r *http.Request) {
+		s := mustSession(t, r)
+		io.WriteString(w, "body")
+		if err := s.CycleKey(r.Context()); err != nil {
+			t.Error(err)
+		}
+	})
+	if len(reported) != 1 || !errors.Is(reported[0], djangosession.ErrLateChange) {
+		t.Fatalf("CycleKey after the first byte: reported %v, want one ErrLateChange", reported)
+	}
+
+	reported = nil
+	seed(t, e.st, e.cache, key1, py.DictOf("a", int64(1))) // CycleKey deleted it
+	func() {
+		defer func() { recover() }()
+		e.do(t, "sessionid="+key1, func(w http.ResponseWriter, r *http.Request) {
+			s := mustSession(t, r)
+			io.WriteString(w, "body")
+			s.Set("late", "x")
+			panic("handler bug")
+		})
+	}()
+	if len(reported) != 1 || !errors.Is(reported[0], djangosession.ErrLateChange) {
+		t.Errorf("a change before a panic: reported %v, want one ErrLateChange", reported)
+	}
+	if stored(t, e.st, e.cache, key1).Has("late") {
+		t.Error("the change of a handler that panicked was saved")
 	}
 }

@@ -38,6 +38,13 @@ type Session struct {
 	base     []byte   // CompareAndSetSave: the stored value this Session read or last wrote
 	accessed bool
 	modified bool
+	gen      uint64 // counts the changes, for the middleware's late-change check
+}
+
+// touch sets the modified flag and counts a change.
+func (s *Session) touch() {
+	s.modified = true
+	s.gen++
 }
 
 var errNoStore = errors.New("djangosession: Session not made by a Store")
@@ -61,7 +68,7 @@ func (s *Session) apply() {
 	case s.miss && s.store != nil && s.store.eng == nil:
 		// Signed cookies: load() calls create(), which only sets modified; the key stays.
 		s.data = py.NewDict(0)
-		s.modified = true
+		s.touch()
 	case s.miss:
 		s.key = ""
 		s.data = py.NewDict(0)
@@ -102,7 +109,7 @@ func (s *Session) Accessed() bool { return s.accessed }
 func (s *Session) Modified() bool { return s.modified }
 
 // MarkModified sets the modified flag, as request.session.modified = True.
-func (s *Session) MarkModified() { s.modified = true }
+func (s *Session) MarkModified() { s.touch() }
 
 // IsEmpty reports Django's is_empty(): no key and no data. A session with a key whose data was
 // never used is not empty, whether or not it exists; Django's middleware deletes the cookie
@@ -155,7 +162,7 @@ func (s *Session) Set(key string, value any) error {
 		}
 	}
 	s.session().Set(key, value)
-	s.modified = true
+	s.touch()
 	return nil
 }
 
@@ -165,7 +172,7 @@ func (s *Session) Remove(key string) bool {
 	if !s.session().Remove(key) {
 		return false
 	}
-	s.modified = true
+	s.touch()
 	return true
 }
 
@@ -176,7 +183,7 @@ func (s *Session) Pop(key string) (any, bool) {
 	v, ok := d.Get(key)
 	if ok {
 		d.Remove(key)
-		s.modified = true
+		s.touch()
 	}
 	return v, ok
 }
@@ -189,7 +196,7 @@ func (s *Session) SetDefault(key string, value any) any {
 		return v
 	}
 	d.Set(key, value)
-	s.modified = true
+	s.touch()
 	return value
 }
 
@@ -204,7 +211,7 @@ func (s *Session) Update(d *py.Dict) error {
 		}
 	}
 	*dst = *tmp
-	s.modified = true
+	s.touch()
 	return nil
 }
 
@@ -214,7 +221,7 @@ func (s *Session) Clear() {
 	s.loaded = true
 	s.fetched, s.miss = nil, false
 	s.accessed = true
-	s.modified = true
+	s.touch()
 }
 
 // Django's test cookie (set_test_cookie and friends).
@@ -356,7 +363,7 @@ func (s *Session) Create(ctx context.Context) error {
 		s.fetched, s.miss = nil, false
 	}
 	if st.eng == nil {
-		s.modified = true // signed cookies: the cookie is written by the next Save
+		s.touch() // signed cookies: the cookie is written by the next Save
 		return nil
 	}
 	for range maxCreateTries {
@@ -375,7 +382,7 @@ func (s *Session) Create(ctx context.Context) error {
 			// Stored, even if a later step failed (cached_db's cache copy on Django < 5.0):
 			// the session has the new key, as Django's create() leaves it.
 			s.key = key
-			s.modified = true
+			s.touch()
 		}
 		if err != nil || ok {
 			return err
@@ -393,7 +400,7 @@ func (s *Session) Delete(ctx context.Context) error {
 	}
 	if s.store.eng == nil {
 		s.key, s.data, s.loaded, s.fetched, s.miss = "", py.NewDict(0), true, nil, false
-		s.modified = true
+		s.touch()
 		return nil
 	}
 	if s.key == "" {

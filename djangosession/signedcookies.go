@@ -32,6 +32,6 @@ func (s *Session) saveSignedCookie() error {
 		return err
 	}
 	s.key = key
-	s.modified = true
+	s.touch()
 	return nil
 }
