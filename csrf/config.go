@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/djangobridge/bridge/internal/pycookie"
 )
 
 // Django's CSRF defaults (django/conf/global_settings.py, the same in every supported version)
@@ -220,7 +222,7 @@ func (c Config) settings() (*settings, error) {
 	if s.CSRFCookieName == "" {
 		s.CSRFCookieName = DefaultCookieName
 	}
-	if !isCookieToken(s.CSRFCookieName) {
+	if !pycookie.Legal(s.CSRFCookieName) {
 		return nil, &ConfigError{"CSRF_COOKIE_NAME", fmt.Sprintf("%q is not a cookie name Python's http.cookies accepts (letters, digits and !#$%%&'*+-.^_`|~:)", s.CSRFCookieName)}
 	}
 	switch {
@@ -254,7 +256,7 @@ func (c Config) settings() (*settings, error) {
 		s.CSRFHeaderName = DefaultHeaderName
 	}
 	switch name, ok := strings.CutPrefix(s.CSRFHeaderName, "HTTP_"); {
-	case ok && name != "" && isCookieToken(name) && !strings.Contains(name, "-"):
+	case ok && name != "" && pycookie.Legal(name) && !strings.Contains(name, "-"):
 		s.header = http.CanonicalHeaderKey(strings.ReplaceAll(name, "_", "-"))
 	case s.CSRFHeaderName == "CONTENT_TYPE" || s.CSRFHeaderName == "CONTENT_LENGTH":
 		s.header = http.CanonicalHeaderKey(strings.ReplaceAll(s.CSRFHeaderName, "_", "-"))
@@ -298,19 +300,6 @@ func (c Config) settings() (*settings, error) {
 		}
 	}
 	return s, nil
-}
-
-// isCookieToken reports whether s is made of Python's http.cookies _LegalChars.
-func isCookieToken(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if !isLegalCookieChar(s[i]) {
-			return false
-		}
-	}
-	return true
 }
 
 // pyTitle is Python's str.title() for ASCII: a letter after a non-letter is upper case, any

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/djangobridge/bridge/internal/pycookie"
+
 	"github.com/djangobridge/bridge/djangosession"
 )
 
@@ -124,7 +126,7 @@ func Failure(r *http.Request) *Error {
 // In session mode a session that cannot be loaded gives its error.
 func (s *settings) secretValue(r *http.Request) (value string, ok bool, sess *djangosession.Session, err error) {
 	if !s.CSRFUseSessions {
-		value, ok = requestCookie(r, s.CSRFCookieName)
+		value, ok = pycookie.Get(r, s.CSRFCookieName)
 		return value, ok, nil, nil
 	}
 	sess, err = djangosession.FromContext(r.Context())
@@ -265,7 +267,7 @@ func (m *Middleware) processResponse(s *settings, st *state, h http.Header) {
 		return
 	}
 	setCookie(h, s.CSRFCookieName, cookieHeader(s, st.cookie))
-	patchVaryCookie(h)
+	pycookie.PatchVary(h)
 }
 
 // latin1 is a header value as Django's reason has it: its bytes decoded as latin-1 (WSGI), so

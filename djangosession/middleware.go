@@ -8,10 +8,10 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"strconv"
-	"strings"
 	"sync"
 	"time"
+
+	"github.com/djangobridge/bridge/internal/pycookie"
 )
 
 // Django's session cookie defaults (global_settings.py, the same in every supported version).
@@ -153,7 +153,7 @@ func (m *Middleware) Handler(next http.Handler) http.Handler {
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		rs := &requestState{m: m}
-		rs.cookieKey, rs.cookiePresent = requestCookie(r, m.cookieName())
+		rs.cookieKey, rs.cookiePresent = pycookie.Get(r, m.cookieName())
 		sw := &responseWriter{ResponseWriter: w, r: r, rs: rs}
 		r = r.WithContext(context.WithValue(r.Context(), ctxKey{}, rs))
 		sw.r = r
@@ -352,7 +352,7 @@ func (w *responseWriter) commit(status int) {
 	h := w.ResponseWriter.Header()
 	vary := false
 	if rs.cookiePresent && empty {
-		h.Add("Set-Cookie", deleteCookieHeader(m.cookieName(), m.cookiePath(), m.SessionCookieDomain, m.sameSite()))
+		h.Add("Set-Cookie", pycookie.DeleteCookie(m.cookieName(), m.cookiePath(), m.SessionCookieDomain, m.sameSite()))
 		vary = true
 	} else {
 		vary = accessed
@@ -376,7 +376,7 @@ func (w *responseWriter) commit(status int) {
 				}
 				secs := int64(age / time.Second)
 				maxAge = &secs
-				expires = httpDate(st.cfg.Now().Unix() + secs)
+				expires = pycookie.HTTPDate(st.cfg.Now().Unix() + secs)
 			}
 			skip := status >= 500
 			if st.cfg.version == 0 { // 3.2: "if response.status_code != 500"
@@ -387,7 +387,7 @@ func (w *responseWriter) commit(status int) {
 					w.replace(err)
 					return
 				}
-				h.Add("Set-Cookie", setCookieHeader(m.cookieName(), s.Key(), maxAge, expires,
+				h.Add("Set-Cookie", pycookie.SetCookie(m.cookieName(), s.Key(), maxAge, expires,
 					m.SessionCookieDomain, m.cookiePath(), m.SessionCookieSecure, !m.DisableSessionCookieHTTPOnly, m.sameSite()))
 				if st.cfg.version >= 2 { // 5.2.14+, 6.0.5+, 6.1: vary whenever the cookie is set
 					vary = true
@@ -396,161 +396,6 @@ func (w *responseWriter) commit(status int) {
 		}
 	}
 	if vary {
-		patchVaryCookie(h)
+		pycookie.PatchVary(h)
 	}
-}
-
-// requestCookie is request.COOKIES.get(name) with Django's parse_cookie: the Cookie headers
-// split on ";", each chunk on its first "=", both sides stripped, the value unquoted as
-// Python's http.cookies does; a later chunk wins. Go's own parser drops values Django keeps.
-func requestCookie(r *http.Request, name string) (string, bool) {
-	value, found := "", false
-	for _, line := range r.Header.Values("Cookie") {
-		for chunk := range strings.SplitSeq(line, ";") {
-			k, v, ok := strings.Cut(chunk, "=")
-			if !ok {
-				k, v = "", chunk
-			}
-			k, v = pyStrip(k), pyStrip(v)
-			if (k != "" || v != "") && k == name {
-				value, found = pyCookieUnquote(v), true
-			}
-		}
-	}
-	return value, found
-}
-
-// pyStrip is str.strip() for the ASCII whitespace that matters in a header.
-func pyStrip(s string) string { return strings.Trim(s, " \t\n\r\v\f") }
-
-// pyCookieUnquote is http.cookies._unquote: a value in double quotes loses them, and its
-// backslash escapes (\ooo octal, \c) are undone.
-func pyCookieUnquote(s string) string {
-	if len(s) < 2 || s[0] != '"' || s[len(s)-1] != '"' {
-		return s
-	}
-	s = s[1 : len(s)-1]
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c != '\\' || i+1 >= len(s) {
-			b.WriteByte(c)
-			continue
-		}
-		if i+3 < len(s) && s[i+1] >= '0' && s[i+1] <= '3' && isOctal(s[i+2]) && isOctal(s[i+3]) {
-			n := (s[i+1]-'0')*64 + (s[i+2]-'0')*8 + (s[i+3] - '0')
-			b.WriteRune(rune(n))
-			i += 3
-			continue
-		}
-		b.WriteByte(s[i+1])
-		i++
-	}
-	return b.String()
-}
-
-func isOctal(c byte) bool { return c >= '0' && c <= '7' }
-
-// httpDate is django.utils.http.http_date: "Wdy, DD Mon YYYY HH:MM:SS GMT".
-func httpDate(unix int64) string {
-	return time.Unix(unix, 0).UTC().Format(http.TimeFormat)
-}
-
-// setCookieHeader renders a Set-Cookie value as Django's HttpResponse.set_cookie does through
-// Python's Morsel.OutputString: the attributes sorted by their lower-case names.
-func setCookieHeader(name, value string, maxAge *int64, expires, domain, path string, secure, httpOnly bool, sameSite string) string {
-	var b strings.Builder
-	b.WriteString(name)
-	b.WriteByte('=')
-	b.WriteString(pyCookieQuote(value))
-	if domain != "" {
-		b.WriteString("; Domain=")
-		b.WriteString(domain)
-	}
-	if expires != "" {
-		b.WriteString("; expires=")
-		b.WriteString(expires)
-	}
-	if httpOnly {
-		b.WriteString("; HttpOnly")
-	}
-	if maxAge != nil {
-		b.WriteString("; Max-Age=")
-		b.WriteString(strconv.FormatInt(*maxAge, 10))
-	}
-	if path != "" {
-		b.WriteString("; Path=")
-		b.WriteString(path)
-	}
-	if sameSite != "" {
-		b.WriteString("; SameSite=")
-		b.WriteString(sameSite)
-	}
-	if secure {
-		b.WriteString("; Secure")
-	}
-	return b.String()
-}
-
-// deleteCookieHeader is HttpResponse.delete_cookie(name, path, domain, samesite).
-func deleteCookieHeader(name, path, domain, sameSite string) string {
-	secure := strings.HasPrefix(name, "__Secure-") || strings.HasPrefix(name, "__Host-") || strings.EqualFold(sameSite, "none")
-	zero := int64(0)
-	return setCookieHeader(name, "", &zero, "Thu, 01 Jan 1970 00:00:00 GMT", domain, path, secure, false, sameSite)
-}
-
-// pyCookieQuote is http.cookies._quote: a value made only of legal characters stays as it is;
-// any other (the empty string included) is put in double quotes with escapes.
-func pyCookieQuote(s string) string {
-	legal := s != ""
-	for i := 0; i < len(s) && legal; i++ {
-		legal = isLegalCookieChar(s[i])
-	}
-	if legal {
-		return s
-	}
-	var b strings.Builder
-	b.WriteByte('"')
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c == '"' || c == '\\':
-			b.WriteByte('\\')
-			b.WriteByte(c)
-		case c < 0x20 || c >= 0x7f || c == ',' || c == ';':
-			b.WriteString("\\" + strconv.FormatInt(int64(c)/64, 8) + strconv.FormatInt(int64(c)/8%8, 8) + strconv.FormatInt(int64(c)%8, 8))
-		default:
-			b.WriteByte(c)
-		}
-	}
-	b.WriteByte('"')
-	return b.String()
-}
-
-// isLegalCookieChar is http.cookies._LegalChars: ASCII letters, digits and !#$%&'*+-.^_`|~:
-func isLegalCookieChar(c byte) bool {
-	switch {
-	case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
-		return true
-	}
-	return strings.IndexByte("!#$%&'*+-.^_`|~:", c) >= 0
-}
-
-// patchVaryCookie is patch_vary_headers(response, ("Cookie",)): Cookie is added to the Vary
-// header unless it is there or the header is "*"; the values end up in one header.
-func patchVaryCookie(h http.Header) {
-	var fields []string
-	for _, v := range h.Values("Vary") {
-		for f := range strings.SplitSeq(v, ",") {
-			if f = strings.TrimSpace(f); f != "" {
-				fields = append(fields, f)
-			}
-		}
-	}
-	for _, f := range fields {
-		if f == "*" || strings.EqualFold(f, "Cookie") {
-			return
-		}
-	}
-	h.Set("Vary", strings.Join(append(fields, "Cookie"), ", "))
 }

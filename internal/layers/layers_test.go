@@ -23,14 +23,15 @@ var layer = map[string][]string{
 	"pyjson":                          {"py"},
 	"signing":                         {"py", "pyjson", "internal/zlib"},
 	"djangosession/dbstore":           nil,
-	"djangosession":                   {"py", "pickle", "pyjson", "signing", "internal/zlib", "djangosession/dbstore"},
-	"csrf":                            {"djangosession", "djangosession/dbstore", "py", "pickle", "pyjson", "signing", "internal/zlib"},
-	"messages":                        {"djangosession", "djangosession/dbstore", "py", "pickle", "pyjson", "signing", "internal/zlib"},
-	"auth":                            {"djangosession", "djangosession/dbstore", "csrf", "py", "pickle", "pyjson", "signing", "internal/zlib"},
-	"auth/authdb":                     {"auth", "djangosession", "djangosession/dbstore", "csrf", "py", "pickle", "pyjson", "signing", "internal/zlib"},
-	"djangosession/djangosessiontest": {"djangosession", "djangosession/dbstore", "py", "pickle", "pyjson", "signing", "internal/zlib"},
-	"djangosession/redisstore":        {"djangosession", "djangosession/dbstore", "py", "pickle", "pyjson", "signing", "internal/zlib"},
-	"djangosession/memcachestore":     {"djangosession", "djangosession/dbstore", "py", "pickle", "pyjson", "signing", "internal/zlib"},
+	"internal/pycookie":               nil,
+	"djangosession":                   {"py", "pickle", "pyjson", "signing", "internal/zlib", "djangosession/dbstore", "internal/pycookie"},
+	"csrf":                            {"djangosession", "djangosession/dbstore", "py", "pickle", "pyjson", "signing", "internal/zlib", "internal/pycookie"},
+	"messages":                        {"djangosession", "djangosession/dbstore", "py", "pickle", "pyjson", "signing", "internal/zlib", "internal/pycookie"},
+	"auth":                            {"djangosession", "djangosession/dbstore", "csrf", "py", "pickle", "pyjson", "signing", "internal/zlib", "internal/pycookie"},
+	"auth/authdb":                     {"auth", "djangosession", "djangosession/dbstore", "csrf", "py", "pickle", "pyjson", "signing", "internal/zlib", "internal/pycookie"},
+	"djangosession/djangosessiontest": {"djangosession", "djangosession/dbstore", "py", "pickle", "pyjson", "signing", "internal/zlib", "internal/pycookie"},
+	"djangosession/redisstore":        {"djangosession", "djangosession/dbstore", "py", "pickle", "pyjson", "signing", "internal/zlib", "internal/pycookie"},
+	"djangosession/memcachestore":     {"djangosession", "djangosession/dbstore", "py", "pickle", "pyjson", "signing", "internal/zlib", "internal/pycookie"},
 }
 
 // adapters may import third-party modules (their cache client).
