@@ -107,7 +107,7 @@ func newHandler(db *sql.DB, secretKey string) (http.Handler, error) {
 		items, _ := cart.([]any)
 		items = append(items, item)
 		s.Set("cart", items) // saved by the middleware; Django reads request.session["cart"]
-		// Django shows the message on its next page ({% for message in messages %}).
+		// Django shows it on its next page with MESSAGE_STORAGE = SessionStorage (README.md).
 		err = messages.Add(s, messages.Message{Level: messages.Info, Message: "Added " + item + " to your cart."})
 		if err != nil {
 			serverError(c, err)
