@@ -44,10 +44,12 @@ func main() {
 	}
 	// mode=rw: fail rather than create an empty database; busy_timeout: wait for Django's writes.
 	db, err := sql.Open("sqlite", "file:"+*dbPath+"?mode=rw&_pragma=busy_timeout(5000)")
-	if err != nil {
-		log.Fatal(err)
+	if err == nil {
+		err = db.Ping() // mode=rw: the file must exist
 	}
-	defer db.Close()
+	if err != nil {
+		log.Fatalf("echo: Django's database %s: %v (did `python manage.py migrate` make it?)", *dbPath, err)
+	}
 	h, err := newHandler(db, secretKey)
 	if err != nil {
 		log.Fatal(err)
