@@ -45,6 +45,23 @@ type env struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
 	getenv         func(string) string
+	masks          []string // passwords that must never be printed (a --db or --cache URL's)
+}
+
+// mask registers a password that main replaces in any error it prints: drivers may quote
+// their connection settings.
+func (e *env) mask(secret string) {
+	if secret != "" {
+		e.masks = append(e.masks, secret)
+	}
+}
+
+// masked replaces every registered password in msg.
+func (e *env) masked(msg string) string {
+	for _, m := range e.masks {
+		msg = strings.ReplaceAll(msg, m, "xxxxx")
+	}
+	return msg
 }
 
 // command is one subcommand.
@@ -61,7 +78,7 @@ var commands = []*command{
 	decodeCmd, encodeCmd,
 	dumpsCmd, loadsCmd, signCmd, unsignCmd,
 	sessionDataCmd, cookieCmd, authHashCmd,
-	getCmd, setCmd, deleteCmd, existsCmd, ttlCmd, cacheKeyCmd,
+	getCmd, setCmd, deleteCmd, existsCmd, ttlCmd, clearSessionsCmd, checkCmd, cacheKeyCmd,
 }
 
 func lookup(name string) *command {
@@ -125,10 +142,14 @@ func (e *env) main(args []string) int {
 	var ue *usageError
 	if errors.As(err, &ue) {
 		fmt.Fprintf(e.stderr, "djangosession %s: %s\nusage: %s(run \"djangosession %s -h\" for help)\n",
-			name, ue.msg, c.synopsis(), c.name)
+			name, e.masked(ue.msg), c.synopsis(), c.name)
 		return exitUsage
 	}
-	fmt.Fprintf(e.stderr, "djangosession %s: %s\n", name, describeError(err))
+	var fe *failedCheck
+	if errors.As(err, &fe) {
+		return exitRejected // check has printed its report
+	}
+	fmt.Fprintf(e.stderr, "djangosession %s: %s\n", name, e.masked(describeError(err)))
 	return exitRejected
 }
 
