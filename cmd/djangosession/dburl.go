@@ -50,8 +50,8 @@ func parseDBURL(s string) (dbURL, error) {
 		if u.Host != "" || u.User != nil {
 			return d, usagef("--db: sqlite:///ABSOLUTE/PATH takes no host (three slashes, then the path)")
 		}
-		if !filepath.IsAbs(u.Path) {
-			return d, usagef("--db: sqlite:///ABSOLUTE/PATH needs an absolute path")
+		if !filepath.IsAbs(u.Path) || strings.HasSuffix(u.Path, "/") {
+			return d, usagef("--db: sqlite:///ABSOLUTE/PATH needs the absolute path of a file")
 		}
 		// mode=rw: a mistyped path is an error, not a new empty database.
 		f := url.URL{Scheme: "file", Path: u.Path, RawQuery: "mode=rw&_pragma=busy_timeout(10000)"}
@@ -65,6 +65,9 @@ func parseDBURL(s string) (dbURL, error) {
 		name := strings.TrimPrefix(u.Path, "/")
 		if u.Host == "" || name == "" || strings.Contains(name, "/") {
 			return d, usagef("--db: mysql://USER:PASS@HOST:PORT/NAME needs a host and a database name")
+		}
+		if u.RawQuery != "" {
+			return d, usagef("--db: mysql:// URLs take no query (the command connects with charset utf8mb4, as Django)")
 		}
 		c := mysql.NewConfig()
 		c.User = u.User.Username()
