@@ -141,7 +141,8 @@ fi
 
 # --- build ----------------------------------------------------------------------------------
 log "build"
-go test -c -o "$bin/djangosession.test" ./djangosession/
+go test -c -o "$bin/pickle.test" ./pickle/
+go test -c -o "$bin/signing.test" ./signing/
 go test -c -o "$bin/storebench.test" ./bench/storebench/
 go build -o "$bin/throughput" ./bench/throughput
 go build -o "$bin/memory" ./bench/memory
@@ -179,9 +180,12 @@ for pl in ${placements//,/ }; do
 
   if has codec; then
     log "[$pl] codec: Go"
-    (cd djangosession && pin "$bin/djangosession.test" -test.run '^$' \
-      -test.bench '^Benchmark(Pickle(Decode|Encode)|SignedCookie(Dumps|Loads)|SessionData(Encode|Decode)|SigningParts)$' \
-      -test.benchmem -test.count "$count" -test.benchtime "$codec_time") >"$d/go-codec.txt" ||
+    # The codec benchmarks live with their packages: pickle (Pickle*) and signing (the rest).
+    { (cd pickle && pin "$bin/pickle.test" -test.run '^$' -test.bench '^BenchmarkPickle(Decode|Encode)$' \
+        -test.benchmem -test.count "$count" -test.benchtime "$codec_time") &&
+      (cd signing && pin "$bin/signing.test" -test.run '^$' \
+        -test.bench '^Benchmark(SignedCookie(Dumps|Loads)|SessionData(Encode|Decode)|SigningParts)$' \
+        -test.benchmem -test.count "$count" -test.benchtime "$codec_time"); } >"$d/go-codec.txt" ||
       echo "bench/run.sh: [$pl] Go codec benchmarks failed; see $d/go-codec.txt" >&2
     log "[$pl] codec: Django"
     pin "$py" bench/django_bench.py --only codec --repeat "$py_repeat" --min-time "$py_min" \
