@@ -229,6 +229,28 @@ func engineRoundTrip(t *testing.T, b *pybridge.Bridge, c engineCase) {
 		}
 	}
 
+	// clearsessions removes a row Django wrote three weeks ago (its expire_date has passed).
+	if c.engine == "db" || c.engine == "cached_db" {
+		var old struct {
+			SessionKey string `json:"session_key"`
+		}
+		call("session_create", map[string]any{"data": json.RawMessage(data), "now": time.Now().Add(-21 * 24 * time.Hour).Unix()}, &old)
+		r := run(env, "", "clearsessions")
+		if n, err := strconv.Atoi(strings.TrimSpace(r.stdout)); r.code != 0 || err != nil || n < 1 {
+			t.Errorf("clearsessions: %+v", r)
+		}
+		var ex struct {
+			Exists bool `json:"exists"`
+		}
+		call("session_exists", map[string]any{"session_key": old.SessionKey}, &ex)
+		if ex.Exists && c.engine == "db" {
+			t.Error("Django still finds the expired row after clearsessions")
+		}
+		if r := run(env, "", "exists", key); r.stdout != "true\n" {
+			t.Errorf("clearsessions removed an unexpired session: %+v", r)
+		}
+	}
+
 	// check: sampled sessions (or the given cookies) verify with Django's key only.
 	var given []string
 	if cookies {
