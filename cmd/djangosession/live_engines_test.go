@@ -51,9 +51,15 @@ func dbArg(t *testing.T, b *pybridge.Bridge, serverURL string) string {
 // startDBBridge starts a bridge of Django id on a database of its own on the server of url.
 func startDBBridge(t *testing.T, id, serverURL string) *pybridge.Bridge {
 	t.Helper()
+	return startBridgeEnv(t, id, "DJANGOBRIDGE_DB_URL="+serverURL)
+}
+
+// startBridgeEnv starts a bridge of Django id with more settings from env.
+func startBridgeEnv(t *testing.T, id string, env ...string) *pybridge.Bridge {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), pybridge.StartTimeout)
 	defer cancel()
-	b, err := pybridge.StartEnv(ctx, id, []string{"DJANGOBRIDGE_DB_URL=" + serverURL})
+	b, err := pybridge.StartEnv(ctx, id, env)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,6 +107,25 @@ func TestLiveEngines(t *testing.T) {
 			{"db/postgres+cached_db/redis+postgres", func(t *testing.T) *pybridge.Bridge {
 				return startDBBridge(t, b.DjangoID, dbs.Postgres)
 			}, nil},
+			// USE_TZ = False: expire_date holds naive Chicago wall-clock times (SQLite text).
+			{"db/sqlite/USE_TZ=False", func(t *testing.T) *pybridge.Bridge {
+				return startBridgeEnv(t, b.DjangoID, "DJANGOBRIDGE_USE_TZ=0", "DJANGOBRIDGE_TIME_ZONE=America/Chicago")
+			}, func(t *testing.T, b *pybridge.Bridge) engineCase {
+				db := dbArg(t, b, "")
+				// Read as USE_TZ = True, the naive Chicago times are taken as UTC: hours off.
+				var created struct {
+					SessionKey string `json:"session_key"`
+				}
+				if err := b.Call(context.Background(), "session_create", map[string]any{"engine": "db", "data": map[string]any{"a": 1}}, &created); err != nil {
+					t.Fatal(err)
+				}
+				r := cli(t, map[string]string{"DJANGO_SECRET_KEY": bridgeSecret()}, "", "ttl", created.SessionKey, "--engine", "db", "--db", db)
+				if n, err := strconv.ParseInt(strings.TrimSpace(r.stdout), 10, 64); err != nil || n > 1209600-3600 && n < 1209600+3600 {
+					t.Errorf("ttl with USE_TZ = True of a USE_TZ = False row: %+v, want hours away from 1209600", r)
+				}
+				t.Logf("ttl of a USE_TZ = False row read as USE_TZ = True: %s", strings.TrimSpace(r.stdout))
+				return engineCase{engine: "db", args: []string{"--engine", "db", "--db", db, "--use-tz=false", "--time-zone", "America/Chicago"}}
+			}},
 			{"db/mariadb", func(t *testing.T) *pybridge.Bridge { return startDBBridge(t, b.DjangoID, dbs.MySQL) },
 				func(t *testing.T, b *pybridge.Bridge) engineCase {
 					return engineCase{engine: "db", args: []string{"--engine", "db", "--db", dbArg(t, b, dbs.MySQL)}}
