@@ -48,13 +48,20 @@ Session keys are shown truncated; secrets never.
   --check-auth           also check _auth_user_hash against auth_user.password (needs --db)
   --user-table T         the user model's db_table (default auth_user)
 
-Example:
+Examples:
   $ DJANGO_SECRET_KEY=... djangosession check --engine db --db postgres://app@127.0.0.1:5432/app --check-auth
   engine db: 100 sessions sampled (the newest by expire_date)
     decoded and verified: 100 (SECRET_KEY 97, SECRET_KEY_FALLBACKS[0] 3)
-    bad signature: 0, undecodable: 0
-    logged in: 64; auth hash: SECRET_KEY 61, SECRET_KEY_FALLBACKS[0] 3, mismatch 0, no user 0
-  ok
+    bad signature: 0, undecodable: 0, missing or expired: 0
+    logged in: 64; auth hash: SECRET_KEY 61, SECRET_KEY_FALLBACKS[0] 3, mismatch 0, no hash 0, no user 0
+  ok (3 sessions are signed with a fallback key)
+  $ DJANGO_SECRET_KEY=new-key djangosession check --engine db --db sqlite:///srv/app/db.sqlite3
+  engine db: 2 sessions sampled (the newest by expire_date)
+    decoded and verified: 0 (SECRET_KEY 0)
+    bad signature: 2, undecodable: 0, missing or expired: 0
+    FAIL s8dymlre…: bad signature: signed with none of the configured keys
+    FAIL dgw2e1nw…: bad signature: signed with none of the configured keys
+  FAILED: 2 of 2 sessions would not be read as Django reads them
 `,
 	runCheck)
 

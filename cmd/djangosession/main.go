@@ -186,8 +186,8 @@ Commands:
 Values are tagged JSON (compat_test/FORMAT.md): plain JSON for str, int, bool, None, list and
 str-keyed dict, {"__py__": ...} objects for the other Python types. Pickle bytes are raw on
 stdin/stdout. Secrets come from the environment: DJANGO_SECRET_KEY (SECRET_KEY; --secret-key
-overrides it), and --fallback-key (repeatable) for SECRET_KEY_FALLBACKS. Secrets are never
-printed. Flags may follow the arguments; put "--" before an argument that starts with "-".
+overrides it), and --fallback-key (repeatable) for SECRET_KEY_FALLBACKS; DJANGOSESSION_DB
+(--db overrides it) for the database URL. Secrets and database passwords are never printed. Flags may follow the arguments; put "--" before an argument that starts with "-".
 
 Exit status: 0 success; 1 input rejected (bad signature, expired, corrupt data, no such
 session) or the operation failed (e.g. server unreachable); 2 usage error.
@@ -196,6 +196,7 @@ Examples:
   djangosession decode session.pickle
   echo '{"cart": [1, 2]}' | DJANGO_SECRET_KEY=s3cr3t djangosession dumps --compress
   djangosession get 1abc... --cache redis://127.0.0.1:6379/1
+  DJANGO_SECRET_KEY=s3cr3t djangosession check --engine db --db postgres://app@127.0.0.1:5432/app
 `)
 	return b.String()
 }
