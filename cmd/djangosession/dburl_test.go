@@ -46,3 +46,22 @@ func TestParseDBURL(t *testing.T) {
 		}
 	}
 }
+
+// TestDBFromEnvironment: DJANGOSESSION_DB gives --db (kept out of the process's arguments),
+// masked like --db in messages; --db overrides it; other engines ignore it.
+func TestDBFromEnvironment(t *testing.T) {
+	const secret = "pw-zq81-never-shown"
+	env := map[string]string{"DJANGO_SECRET_KEY": testSecret, "DJANGOSESSION_DB": "postgres://app:" + secret + "@127.0.0.1:1/fromenv"}
+	r := cli(t, env, "", "get", "abcdefghij", "--engine", "db", "--timeout", "2s")
+	if r.code != exitRejected || !strings.Contains(r.stderr, "postgres://app:xxxxx@127.0.0.1:1/fromenv") || strings.Contains(r.stderr, secret) {
+		t.Errorf("DJANGOSESSION_DB: %+v", r)
+	}
+	r = cli(t, env, "", "get", "abcdefghij", "--engine", "db", "--db", "postgres://app:"+secret+"@127.0.0.1:1/fromflag", "--timeout", "2s")
+	if r.code != exitRejected || !strings.Contains(r.stderr, "/fromflag") || strings.Contains(r.stderr, secret) {
+		t.Errorf("--db over DJANGOSESSION_DB: %+v", r)
+	}
+	r = cli(t, env, "", "get", "eyJhIjoxfQ:1r31eq:x", "--engine", "signed_cookies")
+	if r.code != exitRejected || !strings.Contains(r.stderr, "bad signature") {
+		t.Errorf("signed_cookies with DJANGOSESSION_DB set: %+v", r)
+	}
+}
