@@ -10,6 +10,11 @@ for the loop count, then --repeat timed repeats, each giving one ns/op sample):
   store:  the cache session engine over RedisCache, django-redis, PyMemcacheCache and
           PyLibMCCache: SessionStore(key).load(), save (a loaded session: s[k] = i; s.save(),
           which is Django's GET, then SET), and modsave (SessionStore(key); s[k] = i; s.save()).
+  db:     the db session engine on the database of --db-url (sqlite:///PATH or
+          postgres://USER:PASS@HOST:PORT/NAME, the one the Go BenchmarkDBStore uses; names
+          "DBStore/<--db-label>/<size>/<op>"): SessionStore(key).load() (Django's SELECT with
+          expire_date__gt=now, then decode) and save (a loaded session: s[k] = i; s.save(),
+          an UPDATE inside transaction.atomic).
   memory: resident memory of 100,000 unpickled "typical" sessions held at once.
 
 Data: the "typical" and "typical_10k" sessions of compat_test/fixtures/django-5.2/cache-redis.json.
@@ -17,7 +22,8 @@ Keys: KEY_PREFIX "djb-bench-py", Redis db 5; the keys are deleted at the end.
 Prints one JSON object: {"meta": {...}, "results": {name: {"samples_ns": [...]}}, "memory": {...}}.
 
 Usage: python bench/django_bench.py --redis HOST:PORT --memcached HOST:PORT
-           [--only codec,store,memory] [--repeat 5] [--min-time 0.2]
+           [--only codec,store,memory,db] [--repeat 5] [--min-time 0.2]
+           [--db-url URL --db-label NAME]
 """
 
 import argparse
@@ -55,8 +61,25 @@ def main():
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--min-time", type=float, default=0.2,
                     help="seconds per timed repeat (the loop count is chosen to reach it)")
+    ap.add_argument("--db-url", default="", help="the database of the db part")
+    ap.add_argument("--db-label", default="", help="its name in the results (sqlite, postgres)")
     args = ap.parse_args()
     parts = set(args.only.split(","))
+    databases = {}
+    if "db" in parts:
+        from urllib.parse import unquote, urlsplit
+
+        u = urlsplit(args.db_url)
+        if u.scheme == "sqlite":
+            databases["default"] = {"ENGINE": "django.db.backends.sqlite3", "NAME": u.path}
+        elif u.scheme in ("postgres", "postgresql"):
+            databases["default"] = {"ENGINE": "django.db.backends.postgresql", "NAME": u.path.lstrip("/"),
+                                    "USER": unquote(u.username or ""), "PASSWORD": unquote(u.password or ""),
+                                    "HOST": u.hostname, "PORT": str(u.port or 5432)}
+        else:
+            sys.exit("django_bench.py: --only db needs --db-url sqlite:///PATH or postgres://...")
+        if not args.db_label:
+            sys.exit("django_bench.py: --only db needs --db-label")
 
     import django
     from django.conf import settings
@@ -66,6 +89,7 @@ def main():
         INSTALLED_APPS=["django.contrib.sessions"],
         USE_TZ=True,
         SESSION_ENGINE="django.contrib.sessions.backends.cache",
+        DATABASES=databases,
         CACHES={
             "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
             "redis": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
@@ -165,6 +189,41 @@ def main():
             cache.delete(key)
         for alias in ("redis", "django-redis", "pymemcache", "pylibmc"):
             caches[alias].close()
+
+    if "db" in parts:
+        from django.contrib.sessions.backends.db import SessionStore as DBStore
+        from django.contrib.sessions.models import Session
+        from django.core.management import call_command
+        from django.db import connection
+
+        # The Go benchmark may have made the table (the same DDL): migrate takes it as applied.
+        call_command("migrate", "sessions", verbosity=0, fake_initial=True)
+        for name in SIZES:
+            tag = "pydb" + name.replace("_", "")
+            key = tag + "0" * (32 - len(tag))
+            Session.objects.filter(session_key=key).delete()
+            s = DBStore()
+            s.update(values[name])
+            s._session_key = key
+            s.save(must_create=True)
+            if DBStore(key).load() != values[name]:
+                sys.exit(f"db: the session stored under {key} does not load back")
+
+            def load(key=key):
+                return DBStore(key).load()
+
+            loaded = DBStore(key)
+            loaded._get_session()
+            counter = iter(range(1 << 62))
+
+            def save(s=loaded):
+                s["bench_n"] = next(counter)
+                s.save()
+
+            measure(f"DBStore/{args.db_label}/{name}/load", load)
+            measure(f"DBStore/{args.db_label}/{name}/save", save)
+            Session.objects.filter(session_key=key).delete()
+        connection.close()
 
     memory = {}
     if "memory" in parts:

@@ -111,6 +111,43 @@ def overhead_table(go, pairs, title, headers):
         print()
 
 
+def db_table(go, py):
+    """The db engine: Go's Store against the raw query plus codec on the same *sql.DB, paired call
+    by call (target: within +5%), and against Django's db SessionStore on the same database
+    (speed-up = Django / Go on means, as timeit measures Django; target: above 1)."""
+    rows = []
+    for db in ("sqlite", "postgres"):
+        for size in ("typical", "typical_10k"):
+            for op in ("load", "save"):
+                g = go.get(f"DBStore/{db}/{size}/{op}", {})
+                c = py.get(f"DBStore/{db}/{size}/{op}", {}).get("ns")
+                if not g and not c:
+                    continue
+                pr = g.get("store/raw")
+                over = "—"
+                if pr:
+                    o = (med(pr) - 1) * 100
+                    over = f"{o:+.1f}% [{(min(pr) - 1) * 100:+.1f}…{(max(pr) - 1) * 100:+.1f}] {'✓' if o <= 5 else '✗'}"
+                sr, srs = ratio(c, g.get("store-mean-ns/op"))
+                rows.append((f"{db} {size} {op}", fig(g.get("store-ns/op")), fig(g.get("raw-ns/op")), over,
+                             fig(g.get("store-mean-ns/op")), fig(c), f"{srs} {'' if sr is None else ('✓' if sr > 1 else '✗')}"))
+    if not rows:
+        return
+    print("### db engine: Go Store vs the raw query + codec, and vs Django, same database\n")
+    print("load = `Store.Load` / `SessionStore(key).load()`; raw = the same SELECT of session_data on the same "
+          "`*sql.DB`, then `DecodeSessionData`; save = set one key on a loaded session and save (Go: one UPDATE; "
+          "Django: UPDATE inside `transaction.atomic`); raw = `EncodeSessionData` + the same UPDATE. Store and raw "
+          "run alternately, call by call: the overhead is the median of the per-call ratios (range over the "
+          "-count runs). Django's figure is timeit's mean, compared with Go's mean. PostgreSQL is the test "
+          "servers' (not pinned); SQLite is a file of the run.\n")
+    print("| database, session, operation | Go Store (median call) | raw + codec (median call) | "
+          "Store over raw (target ≤ +5%) | Go Store (mean) | Django (mean) | speed-up over Django (target > 1) |")
+    print("|---|---|---|---|---|---|---|")
+    for row in rows:
+        print("| " + " | ".join(row) + " |")
+    print()
+
+
 def verdict(value, target, higher_is_better=True):
     if value is None:
         return "—"
@@ -155,8 +192,11 @@ def main():
     for p in placements:
         pd = os.path.join(d, p)
         pinfo = read_kv(os.path.join(pd, "placement.txt"))
-        go = {**go_results(os.path.join(pd, "go-codec.txt")), **go_results(os.path.join(pd, "go-store.txt"))}
-        py = {**py_results(os.path.join(pd, "django-codec.json")), **py_results(os.path.join(pd, "django-store.json"))}
+        go = {**go_results(os.path.join(pd, "go-codec.txt")), **go_results(os.path.join(pd, "go-store.txt")),
+              **go_results(os.path.join(pd, "go-db.txt"))}
+        py = {**py_results(os.path.join(pd, "django-codec.json")), **py_results(os.path.join(pd, "django-store.json")),
+              **py_results(os.path.join(pd, "django-db-sqlite.json")),
+              **py_results(os.path.join(pd, "django-db-postgres.json"))}
         print(f"## Placement: {p}\n")
         print(f"client CPU {pinfo.get('client_cpu')}, server CPU {pinfo.get('server_cpu')}; load average "
               f"before {pinfo.get('load_before', '?')}, after {pinfo.get('load_after', '?')}\n")
@@ -251,6 +291,8 @@ def main():
                        "session bookkeeping, the adapter's framing). Where the table above misses +5% and this "
                        "one does not, the difference is the codec.\n",
                        ("Load vs GET+decode", "Save vs GET+encode+SET", "AtomicSave vs encode+SET"))
+
+        db_table(go, py)
 
         tp_path = os.path.join(pd, "throughput.json")
         if os.path.exists(tp_path):

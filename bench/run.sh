@@ -12,6 +12,10 @@
 #               GET/SET (same payload, same concurrency) and raw go-redis/gomemcache loops
 #   memory      bench/memory: RSS of 100,000 decoded sessions (and CPython's), heap after N
 #               and 10N load+save iterations
+#   db          Go BenchmarkDBStore (bench/storebench: the db engine's Store.Load and Save, next to
+#               the raw SELECT/UPDATE plus DecodeSessionData/EncodeSessionData on the same
+#               *sql.DB) vs Django's db SessionStore, on the same SQLite file and the same
+#               PostgreSQL database (djangobridge_bench on the test servers' PostgreSQL)
 #
 # Placement (2+ cores): "one" pins the benchmark and the servers to CPU 0; "split" pins the
 # servers to CPU 1 and the benchmark to CPU 0. Go and Django are always measured in the same
@@ -20,7 +24,7 @@
 # BENCH_MEMCACHED_PORT); the test servers of scripts/servers-start.sh are started or reused for
 # the packages they install, and left alone.
 #
-# Usage: bench/run.sh [--quick] [--only codec,store,throughput,memory] [--placements one,split]
+# Usage: bench/run.sh [--quick] [--only codec,store,throughput,memory,db] [--placements one,split]
 #                     [--python PATH]
 #   --quick   fewer rounds, shorter phases, only the "split" placement: about 2 minutes
 #             instead of about 10
@@ -30,7 +34,7 @@ repo=$(cd "$(dirname "$0")/.." && pwd)
 cd "$repo"
 
 quick=0
-only=codec,store,throughput,memory
+only=codec,store,throughput,memory,db
 placements=""
 py="${DJANGOBRIDGE_VENVS:-$repo/compat_test/.venvs}/django-5.2/bin/python"
 while [ $# -gt 0 ]; do
@@ -39,7 +43,7 @@ while [ $# -gt 0 ]; do
     --only) only=$2; shift ;;
     --placements) placements=$2; shift ;;
     --python) py=$2; shift ;;
-    -h|--help) sed -n '2,28p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,32p' "$0"; exit 0 ;;
     *) echo "bench/run.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
   shift
@@ -59,10 +63,10 @@ if [ -z "$placements" ]; then
 fi
 
 if [ $quick = 1 ]; then
-  count=3; codec_time=0.1s; store_time=0.05s; py_repeat=3; py_min=0.05
+  count=3; codec_time=0.1s; store_time=0.05s; db_time=0.1s; py_repeat=3; py_min=0.05
   tp_dur=0.4s; tp_conc=1,8,32,128; rb_scale=10; mem_n=5000; mem_redis_n=300
 else
-  count=5; codec_time=0.3s; store_time=0.1s; py_repeat=6; py_min=0.2
+  count=5; codec_time=0.3s; store_time=0.1s; db_time=0.3s; py_repeat=6; py_min=0.2
   tp_dur=2s; tp_conc=1,8,32,128; rb_scale=1; mem_n=20000; mem_redis_n=1000
 fi
 
@@ -88,8 +92,8 @@ trap 'exit 130' INT TERM
 rport=${BENCH_REDIS_PORT:-26379}
 mport=${BENCH_MEMCACHED_PORT:-31211}
 export DJANGOBRIDGE_BENCH_REDIS=127.0.0.1:$rport DJANGOBRIDGE_BENCH_MEMCACHED=127.0.0.1:$mport
-if has store || has throughput || has memory; then
-  log "test servers (scripts/servers-start.sh: installs redis-server/memcached if missing)"
+if has store || has throughput || has memory || has db; then
+  log "test servers (scripts/servers-start.sh: installs redis-server/memcached/postgresql if missing)"
   scripts/servers-start.sh >/dev/null
   for port in "$rport" "$mport"; do
     if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
@@ -110,9 +114,35 @@ if has store || has throughput || has memory; then
   redis-cli -p "$rport" ping >/dev/null
 fi
 
+if has db; then
+  # The test servers' PostgreSQL, a database of the benchmark's own; a SQLite file of this run.
+  # shellcheck disable=SC1091
+  pg_base=$(. .run/servers.env && echo "$DJANGOBRIDGE_POSTGRES")
+  export DJANGOBRIDGE_BENCH_POSTGRES="${pg_base%/*}/djangobridge_bench"
+  export DJANGOBRIDGE_BENCH_SQLITE="$out/bench.sqlite3"
+  "$py" - "$pg_base" <<'PY'
+import sys
+from urllib.parse import unquote, urlsplit
+try:
+    import psycopg
+except ImportError:
+    import psycopg2 as psycopg
+u = urlsplit(sys.argv[1])
+c = psycopg.connect(host=u.hostname, port=u.port, user=unquote(u.username), password=unquote(u.password or ""),
+                    dbname=u.path.lstrip("/"))
+c.autocommit = True
+cur = c.cursor()
+cur.execute("SELECT 1 FROM pg_database WHERE datname = 'djangobridge_bench'")
+if cur.fetchone() is None:
+    cur.execute("CREATE DATABASE djangobridge_bench")
+c.close()
+PY
+fi
+
 # --- build ----------------------------------------------------------------------------------
 log "build"
-go test -c -o "$bin/djangosession.test" ./djangosession/
+go test -c -o "$bin/pickle.test" ./pickle/
+go test -c -o "$bin/signing.test" ./signing/
 go test -c -o "$bin/storebench.test" ./bench/storebench/
 go build -o "$bin/throughput" ./bench/throughput
 go build -o "$bin/memory" ./bench/memory
@@ -150,9 +180,12 @@ for pl in ${placements//,/ }; do
 
   if has codec; then
     log "[$pl] codec: Go"
-    (cd djangosession && pin "$bin/djangosession.test" -test.run '^$' \
-      -test.bench '^Benchmark(Pickle(Decode|Encode)|SignedCookie(Dumps|Loads)|SessionData(Encode|Decode)|SigningParts)$' \
-      -test.benchmem -test.count "$count" -test.benchtime "$codec_time") >"$d/go-codec.txt" ||
+    # The codec benchmarks live with their packages: pickle (Pickle*) and signing (the rest).
+    { (cd pickle && pin "$bin/pickle.test" -test.run '^$' -test.bench '^BenchmarkPickle(Decode|Encode)$' \
+        -test.benchmem -test.count "$count" -test.benchtime "$codec_time") &&
+      (cd signing && pin "$bin/signing.test" -test.run '^$' \
+        -test.bench '^Benchmark(SignedCookie(Dumps|Loads)|SessionData(Encode|Decode)|SigningParts)$' \
+        -test.benchmem -test.count "$count" -test.benchtime "$codec_time"); } >"$d/go-codec.txt" ||
       echo "bench/run.sh: [$pl] Go codec benchmarks failed; see $d/go-codec.txt" >&2
     log "[$pl] codec: Django"
     pin "$py" bench/django_bench.py --only codec --repeat "$py_repeat" --min-time "$py_min" \
@@ -166,6 +199,17 @@ for pl in ${placements//,/ }; do
     log "[$pl] store: Django"
     pin "$py" bench/django_bench.py --only store --repeat "$py_repeat" --min-time "$py_min" \
       --redis "$DJANGOBRIDGE_BENCH_REDIS" --memcached "$DJANGOBRIDGE_BENCH_MEMCACHED" >"$d/django-store.json"
+  fi
+  if has db; then
+    log "[$pl] db: Go"
+    (cd bench/storebench && pin "$bin/storebench.test" -test.run '^$' -test.bench '^BenchmarkDBStore$' \
+      -test.benchmem -test.count "$count" -test.benchtime "$db_time") >"$d/go-db.txt" ||
+      echo "bench/run.sh: [$pl] Go db benchmarks failed; see $d/go-db.txt" >&2
+    log "[$pl] db: Django"
+    pin "$py" bench/django_bench.py --only db --repeat "$py_repeat" --min-time "$py_min" \
+      --db-url "sqlite://$DJANGOBRIDGE_BENCH_SQLITE" --db-label sqlite >"$d/django-db-sqlite.json"
+    pin "$py" bench/django_bench.py --only db --repeat "$py_repeat" --min-time "$py_min" \
+      --db-url "$DJANGOBRIDGE_BENCH_POSTGRES" --db-label postgres >"$d/django-db-postgres.json"
   fi
   if has throughput; then
     log "[$pl] throughput: library and raw clients, $tp_dur per phase"

@@ -71,7 +71,10 @@ func (u *cacheURL) take(name string) string {
 type conn struct {
 	cache djangosession.Cache
 	// ttl returns the seconds left (-1: no expiry) and whether the key exists.
-	ttl   func(ctx context.Context, key string) (int64, bool, error)
+	ttl func(ctx context.Context, key string) (int64, bool, error)
+	// scan lists up to n keys that start with prefix (Redis SCAN; nil for memcached, which
+	// cannot list its keys).
+	scan  func(ctx context.Context, prefix string, n int) ([]string, error)
 	close func()
 }
 
@@ -168,7 +171,39 @@ func openRedis(u cacheURL, opts redisstore.Options, timeout time.Duration) (*con
 			}
 			return n, true, nil
 		},
+		scan: func(ctx context.Context, prefix string, n int) ([]string, error) {
+			var keys []string
+			var cursor uint64
+			match := globEscape(prefix) + "*"
+			for {
+				batch, next, err := primary.Scan(ctx, cursor, match, 1000).Result()
+				if err != nil {
+					return keys, djangosession.NewCacheError("scan", prefix, err)
+				}
+				for _, k := range batch {
+					if len(keys) < n {
+						keys = append(keys, k)
+					}
+				}
+				if next == 0 || len(keys) >= n {
+					return keys, nil
+				}
+				cursor = next
+			}
+		},
 	}, nil
+}
+
+// globEscape quotes the characters Redis's MATCH patterns treat specially.
+func globEscape(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if strings.ContainsRune(`*?[]\^`, r) {
+			b.WriteByte('\\')
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }
 
 func openMemcached(u cacheURL, timeout time.Duration) (*conn, error) {

@@ -45,6 +45,23 @@ type env struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
 	getenv         func(string) string
+	masks          []string // passwords that must never be printed (a --db or --cache URL's)
+}
+
+// mask registers a password that main replaces in any error it prints: drivers may quote
+// their connection settings.
+func (e *env) mask(secret string) {
+	if secret != "" {
+		e.masks = append(e.masks, secret)
+	}
+}
+
+// masked replaces every registered password in msg.
+func (e *env) masked(msg string) string {
+	for _, m := range e.masks {
+		msg = strings.ReplaceAll(msg, m, "xxxxx")
+	}
+	return msg
 }
 
 // command is one subcommand.
@@ -61,7 +78,7 @@ var commands = []*command{
 	decodeCmd, encodeCmd,
 	dumpsCmd, loadsCmd, signCmd, unsignCmd,
 	sessionDataCmd, cookieCmd, authHashCmd,
-	getCmd, setCmd, deleteCmd, existsCmd, ttlCmd, cacheKeyCmd,
+	getCmd, setCmd, deleteCmd, existsCmd, ttlCmd, clearSessionsCmd, checkCmd, cacheKeyCmd,
 }
 
 func lookup(name string) *command {
@@ -125,10 +142,14 @@ func (e *env) main(args []string) int {
 	var ue *usageError
 	if errors.As(err, &ue) {
 		fmt.Fprintf(e.stderr, "djangosession %s: %s\nusage: %s(run \"djangosession %s -h\" for help)\n",
-			name, ue.msg, c.synopsis(), c.name)
+			name, e.masked(ue.msg), c.synopsis(), c.name)
 		return exitUsage
 	}
-	fmt.Fprintf(e.stderr, "djangosession %s: %s\n", name, describeError(err))
+	var fe *failedCheck
+	if errors.As(err, &fe) {
+		return exitRejected // check has printed its report
+	}
+	fmt.Fprintf(e.stderr, "djangosession %s: %s\n", name, e.masked(describeError(err)))
 	return exitRejected
 }
 
@@ -165,8 +186,8 @@ Commands:
 Values are tagged JSON (compat_test/FORMAT.md): plain JSON for str, int, bool, None, list and
 str-keyed dict, {"__py__": ...} objects for the other Python types. Pickle bytes are raw on
 stdin/stdout. Secrets come from the environment: DJANGO_SECRET_KEY (SECRET_KEY; --secret-key
-overrides it), and --fallback-key (repeatable) for SECRET_KEY_FALLBACKS. Secrets are never
-printed. Flags may follow the arguments; put "--" before an argument that starts with "-".
+overrides it), and --fallback-key (repeatable) for SECRET_KEY_FALLBACKS; DJANGOSESSION_DB
+(--db overrides it) for the database URL. Secrets and database passwords are never printed. Flags may follow the arguments; put "--" before an argument that starts with "-".
 
 Exit status: 0 success; 1 input rejected (bad signature, expired, corrupt data, no such
 session) or the operation failed (e.g. server unreachable); 2 usage error.
@@ -175,6 +196,7 @@ Examples:
   djangosession decode session.pickle
   echo '{"cart": [1, 2]}' | DJANGO_SECRET_KEY=s3cr3t djangosession dumps --compress
   djangosession get 1abc... --cache redis://127.0.0.1:6379/1
+  DJANGO_SECRET_KEY=s3cr3t djangosession check --engine db --db postgres://app@127.0.0.1:5432/app
 `)
 	return b.String()
 }
