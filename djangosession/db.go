@@ -56,9 +56,21 @@ func validRowKey(key string) bool {
 
 // load is db.SessionStore.load: the row with the key whose expire_date is after now.
 func (e *dbEngine) load(ctx context.Context, s *Session, key string) (*py.Dict, error, error) {
-	d, _, why, err := e.loadRow(ctx, key)
-	return d, why, err
+	if !validRowKey(key) {
+		return nil, errBadRowKey, nil
+	}
+	data, err := e.table.LoadData(ctx, key, e.st.cfg.Now())
+	if errors.Is(err, dbstore.ErrNotFound) {
+		return nil, errNoRow, nil
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	return e.st.decodeData(data)
 }
+
+// errNoRow is the LoadError of a key with no unexpired row.
+var errNoRow = fmt.Errorf("djangosession: no unexpired row for the key: %w", ErrNotFound)
 
 // loadRow is load that also returns the row's expire_date (cached_db's cache timeout).
 func (e *dbEngine) loadRow(ctx context.Context, key string) (*py.Dict, time.Time, error, error) {
@@ -67,7 +79,7 @@ func (e *dbEngine) loadRow(ctx context.Context, key string) (*py.Dict, time.Time
 	}
 	data, expire, err := e.table.Load(ctx, key, e.st.cfg.Now())
 	if errors.Is(err, dbstore.ErrNotFound) {
-		return nil, time.Time{}, fmt.Errorf("djangosession: no unexpired row for the key: %w", ErrNotFound), nil
+		return nil, time.Time{}, errNoRow, nil
 	}
 	if err != nil {
 		return nil, time.Time{}, nil, err

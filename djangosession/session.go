@@ -326,9 +326,6 @@ func (s *Session) Save(ctx context.Context) error {
 	if s.key == "" {
 		return s.Create(ctx)
 	}
-	if err := ctx.Err(); err != nil {
-		return err
-	}
 	if !s.loaded && s.miss {
 		// Load found no session and its data was never used. Django's save() looks again: no
 		// session is UpdateError (the key and the unused state stay as they were); a session
@@ -368,7 +365,7 @@ func (s *Session) Create(ctx context.Context) error {
 	}
 	for range maxCreateTries {
 		if err := ctx.Err(); err != nil {
-			return err
+			return st.ctxError("add", err)
 		}
 		key, free, err := st.newKey(ctx)
 		if err != nil {

@@ -217,3 +217,12 @@ func (st *Store) newKey(ctx context.Context) (string, bool, error) {
 	}
 	return key, !exists, nil
 }
+
+// ctxError is a cancelled or expired context met before an operation on the storage: a
+// *CacheError for the cache engines (as the cache's own errors are), else ctx's error.
+func (st *Store) ctxError(op string, err error) error {
+	if st.cfg.keyPrefix != "" {
+		return NewCacheError(op, st.cfg.keyPrefix, err)
+	}
+	return err
+}

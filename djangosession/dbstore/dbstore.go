@@ -78,7 +78,7 @@ type Table struct {
 	dialect Dialect
 	loc     *time.Location // where expire_date's naive values live (MySQL, SQLite)
 
-	loadSQL, existsSQL, insertSQL, updateSQL, deleteSQL, clearSQL string
+	loadSQL, loadDataSQL, existsSQL, insertSQL, updateSQL, deleteSQL, clearSQL string
 }
 
 // New returns the table described by opts, reached through db with whatever driver the caller
@@ -125,6 +125,8 @@ func New(db *sql.DB, opts Options) (*Table, error) {
 	expire := quoteIdent(opts.Dialect, "expire_date")
 	t.loadSQL = "SELECT " + data + ", " + expire + " FROM " + table +
 		" WHERE " + expire + " > " + q(1) + " AND " + key + " = " + q(2)
+	t.loadDataSQL = "SELECT " + data + " FROM " + table +
+		" WHERE " + expire + " > " + q(1) + " AND " + key + " = " + q(2)
 	t.existsSQL = "SELECT 1 FROM " + table + " WHERE " + key + " = " + q(1) + " LIMIT 1"
 	t.insertSQL = "INSERT INTO " + table + " (" + key + ", " + data + ", " + expire +
 		") VALUES (" + q(1) + ", " + q(2) + ", " + q(3) + ")"
@@ -163,6 +165,28 @@ func (t *Table) Load(ctx context.Context, key string, now time.Time) (data strin
 		return "", time.Time{}, t.wrap("load", err, key, data)
 	}
 	return data, expire, nil
+}
+
+// LoadData is Load without the expire_date: the session_data of the row with key whose
+// expire_date is after now, what the db engine's load needs. It saves the driver's conversion
+// of the column (on SQLite, the parse of a DATETIME text into a time.Time).
+func (t *Table) LoadData(ctx context.Context, key string, now time.Time) (string, error) {
+	if err := ctx.Err(); err != nil {
+		return "", t.wrap("load", err, key, "")
+	}
+	nowArg, err := t.timeArg(now)
+	if err != nil {
+		return "", t.wrap("load", err, key, "")
+	}
+	var data string
+	err = t.db.QueryRowContext(ctx, t.loadDataSQL, nowArg, key).Scan(&data)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", ErrNotFound
+	}
+	if err != nil {
+		return "", t.wrap("load", err, key, "")
+	}
+	return data, nil
 }
 
 // Exists reports whether a row with key exists, expired or not: Django's SessionStore.exists,
