@@ -154,7 +154,7 @@ def _tz(tz, owner, has_date, w):
         return None
     out = {"class": None}
     try:
-        off = owner.utcoffset() if has_date else None
+        off = owner.utcoffset()  # for a time: tzinfo.utcoffset(None)
     except Exception:  # a tzinfo that needs a date
         off = None
     out["utcoffset_seconds"] = None if off is None else _td_seconds(off)

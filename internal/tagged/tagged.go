@@ -615,18 +615,14 @@ func (w *taggedWriter) tz(z py.TZInfo, dt *py.DateTime) {
 		}
 	}
 	w.field("utcoffset_seconds")
-	var off time.Duration
-	var offErr error = errors.New("no date")
-	if dt != nil {
-		off, offErr = z.UTCOffset(*dt)
-	}
-	if offErr != nil {
-		w.buf = append(w.buf, "null"...)
-	} else {
+	off, haveOff := utcOffset(z, dt)
+	if haveOff {
 		w.seconds(off)
+	} else {
+		w.buf = append(w.buf, "null"...)
 	}
 	w.field("tzname")
-	if name, ok := tzName(z, dt, off, offErr == nil); ok {
+	if name, ok := tzName(z, dt); ok {
 		w.str(name)
 	} else {
 		w.buf = append(w.buf, "null"...)
@@ -666,8 +662,38 @@ func (w *taggedWriter) seconds(d time.Duration) {
 	w.buf = strconv.AppendFloat(w.buf, d.Seconds(), 'g', -1, 64)
 }
 
-// tzName returns what Python's tzname() gives, where this package can tell.
-func tzName(z py.TZInfo, dt *py.DateTime, off time.Duration, haveOff bool) (string, bool) {
+// utcOffset returns what Python's utcoffset() gives for the datetime dt with tzinfo z, or for a
+// time (dt nil), what z.utcoffset(None) gives: the offset of a fixed-offset tzinfo, and None
+// (false) for one whose offset depends on the date.
+func utcOffset(z py.TZInfo, dt *py.DateTime) (time.Duration, bool) {
+	if dt != nil {
+		off, err := z.UTCOffset(*dt)
+		return off, err == nil
+	}
+	switch x := z.(type) {
+	case py.TimeZone:
+		return x.Offset, true
+	case py.ZoneInfo:
+		off, _, ok := x.Fixed()
+		return off, ok
+	case py.PytzZone:
+		switch {
+		case x.Callable == "pytz._UTC", x.Callable == "pytz.FixedOffset":
+			off, err := x.UTCOffset(py.DateTime{})
+			return off, err == nil
+		case len(x.Args) == 1: // a StaticTzInfo
+			if key, ok := x.Args[0].(string); ok {
+				off, _, ok := py.ZoneInfo{Key: key}.Fixed()
+				return off, ok
+			}
+		}
+	}
+	return 0, false
+}
+
+// tzName returns what Python's tzname() gives for the datetime dt with tzinfo z (or for a
+// time, dt nil: z.tzname(None)), where this package can tell.
+func tzName(z py.TZInfo, dt *py.DateTime) (string, bool) {
 	switch x := z.(type) {
 	case py.TimeZone:
 		if x.Name != nil {
@@ -677,30 +703,31 @@ func tzName(z py.TZInfo, dt *py.DateTime, off time.Duration, haveOff bool) (stri
 			return "UTC", true
 		}
 		return "UTC" + py.FormatUTCOffset(x.Offset), true
+	case py.ZoneInfo:
+		if dt == nil {
+			_, name, ok := x.Fixed()
+			return name, ok
+		}
+		name, err := x.TZName(*dt)
+		return name, err == nil
 	case py.PytzZone:
-		if x.Callable == "pytz._UTC" {
+		switch {
+		case x.Callable == "pytz._UTC":
 			return "UTC", true
-		}
-		if x.Callable == "pytz.FixedOffset" {
+		case x.Callable == "pytz.FixedOffset":
 			return "", false // pytz's FixedOffset.tzname() is None
-		}
-		if len(x.Args) == 4 {
-			if s, ok := x.Args[3].(string); ok {
-				return s, true
+		case len(x.Args) == 4: // a DstTzInfo: its own abbreviation, or for a time its zone
+			if dt == nil {
+				s, ok := x.Args[0].(string)
+				return s, ok
 			}
-		}
-	}
-	if dt != nil && haveOff {
-		var key string
-		switch x := z.(type) {
-		case py.ZoneInfo:
-			key = x.Key
-		case py.PytzZone:
-			key, _ = x.Args[0].(string)
-		}
-		if loc, err := (py.ZoneInfo{Key: key}).Location(); err == nil {
-			name, _ := dt.Time(nil).In(loc).Zone()
-			return name, true
+			s, ok := x.Args[3].(string)
+			return s, ok
+		case len(x.Args) == 1: // a StaticTzInfo
+			if key, ok := x.Args[0].(string); ok {
+				_, name, ok := py.ZoneInfo{Key: key}.Fixed()
+				return name, ok
+			}
 		}
 	}
 	return "", false
