@@ -56,7 +56,7 @@ func ParseGlobal(s string) (Global, error) {
 // safe for concurrent use.
 type Dict struct {
 	items []Item
-	index map[hashKey]int // position of each key in items; built once the dict grows past 8
+	index *keyIndex // position of each key in items; built once the dict grows past 8
 }
 
 // Item is one key and its value in a [Dict].
@@ -106,14 +106,13 @@ func (d *Dict) find(k hashKey) (int, bool) {
 			}
 			return 0, false
 		}
-		d.index = make(map[hashKey]int, len(d.items))
+		d.index = newKeyIndex(len(d.items))
 		for i := range d.items {
 			kk, _ := keyOf(d.items[i].Key)
-			d.index[kk] = i
+			d.index.insert(hashOf(kk), i)
 		}
 	}
-	i, ok := d.index[k]
-	return i, ok
+	return d.index.lookup(hashOf(k), func(i int) bool { return sameKey(d.items[i].Key, k) })
 }
 
 // Get returns the value stored under the string key.
@@ -168,7 +167,7 @@ func (d *Dict) set(k hashKey, key, v any) {
 	}
 	d.items = append(d.items, Item{key, v})
 	if d.index != nil {
-		d.index[k] = len(d.items) - 1
+		d.index.insert(hashOf(k), len(d.items)-1)
 	}
 }
 
@@ -325,7 +324,7 @@ type OrderedDict struct {
 // produces the same bytes. Membership uses Python's equality, as for Dict keys.
 type Set struct {
 	items []any
-	index map[hashKey]struct{}
+	index *keyIndex // position of each item; built once the set grows past 8
 }
 
 // FrozenSet is a Python frozenset. See [Set].
@@ -351,17 +350,27 @@ func (s *Set) Add(item any) error {
 		return err
 	}
 	if s.index == nil {
-		s.index = make(map[hashKey]struct{}, len(s.items)+1)
-		for _, it := range s.items {
+		if len(s.items) < 8 {
+			for _, it := range s.items {
+				if sameKey(it, k) {
+					return nil
+				}
+			}
+			s.items = append(s.items, item)
+			return nil
+		}
+		s.index = newKeyIndex(len(s.items) + 1)
+		for i, it := range s.items {
 			kk, _ := keyOf(it)
-			s.index[kk] = struct{}{}
+			s.index.insert(hashOf(kk), i)
 		}
 	}
-	if _, ok := s.index[k]; ok {
+	h := hashOf(k)
+	if _, ok := s.index.lookup(h, func(i int) bool { return sameKey(s.items[i], k) }); ok {
 		return nil
 	}
-	s.index[k] = struct{}{}
 	s.items = append(s.items, item)
+	s.index.insert(h, len(s.items)-1)
 	return nil
 }
 
@@ -372,7 +381,7 @@ func (s *Set) Contains(item any) bool {
 		return false
 	}
 	if s.index != nil {
-		_, ok := s.index[k]
+		_, ok := s.index.lookup(hashOf(k), func(i int) bool { return sameKey(s.items[i], k) })
 		return ok
 	}
 	for _, it := range s.items {
