@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unsafe"
 )
 
 // This file holds the Go side of the Python value model: the types a decoded session value is
@@ -210,6 +211,26 @@ func (d *Dict) UseBuffer(buf []Item) {
 	}
 }
 
+// Grow makes room for n more items, at least doubling the storage when it must grow, so
+// that a decoder adding items in batches copies each item a bounded number of times, and
+// sizes the key index for them. It returns the number of bytes it allocated.
+func (d *Dict) Grow(n int) int {
+	allocated := 0
+	if n > cap(d.items)-len(d.items) {
+		d.items = slices.Grow(d.items, max(n, len(d.items)))
+		allocated += int(unsafe.Sizeof(Item{})) * cap(d.items)
+	}
+	if total := len(d.items) + n; total > 8 {
+		var a int
+		d.index, a = d.index.reserve(total, len(d.items), func(i int) hashKey {
+			k, _ := keyOf(d.items[i].Key)
+			return k
+		})
+		allocated += a
+	}
+	return allocated
+}
+
 // AppendNew appends key with v, for a decoder that has checked that key, a str, is not in
 // the dict, which has at most 8 items and no index yet (see [Dict.SetStr]). Anything else
 // goes through SetKey.
@@ -398,6 +419,25 @@ func (s *Set) Len() int {
 		return 0
 	}
 	return len(s.items)
+}
+
+// Grow makes room for n more items, as [Dict.Grow] does, and returns the number of bytes it
+// allocated.
+func (s *Set) Grow(n int) int {
+	allocated := 0
+	if n > cap(s.items)-len(s.items) {
+		s.items = slices.Grow(s.items, max(n, len(s.items)))
+		allocated += 16 * cap(s.items)
+	}
+	if total := len(s.items) + n; total > 8 {
+		var a int
+		s.index, a = s.index.reserve(total, len(s.items), func(i int) hashKey {
+			k, _ := keyOf(s.items[i])
+			return k
+		})
+		allocated += a
+	}
+	return allocated
 }
 
 // Items returns the elements in insertion order. The slice is the set's own storage: read it,

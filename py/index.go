@@ -32,6 +32,28 @@ func newKeyIndex(n int) *keyIndex {
 	return &keyIndex{slots: make([]uint64, size)}
 }
 
+// reserve returns x (a new index when x is nil, holding the n keys given by key) with room for
+// total keys without growing, and the bytes it allocated.
+func (x *keyIndex) reserve(total, n int, key func(i int) hashKey) (*keyIndex, int) {
+	if x != nil && 2*total <= len(x.slots) {
+		return x, 0
+	}
+	y := newKeyIndex(total)
+	if x != nil {
+		for _, s := range x.slots {
+			if s != 0 {
+				y.put(s)
+			}
+		}
+		y.n = x.n
+	} else {
+		for i := range n {
+			y.insert(hashOf(key(i)), i)
+		}
+	}
+	return y, 8 * len(y.slots)
+}
+
 // lookup returns the position of the key of hash h for which eq reports true.
 func (x *keyIndex) lookup(h uint32, eq func(pos int) bool) (int, bool) {
 	mask := uint32(len(x.slots) - 1)
