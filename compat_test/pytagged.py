@@ -36,7 +36,10 @@ def _float(f):
 
 
 def _global_name(obj):
-    return f"{obj.__module__}.{obj.__qualname__}"
+    module = obj.__module__
+    if module is None:  # a classmethod, such as zoneinfo.ZoneInfo._unpickle
+        module = obj.__self__.__module__
+    return f"{module}.{obj.__qualname__}"
 
 
 MIN_SHARED_LEN = 8  # bytes: shorter str, bytes, bytearray and Decimal text are not shareable

@@ -114,3 +114,29 @@ func TestLoneSurrogateEscape(t *testing.T) {
 		}
 	}
 }
+
+// TestBareTZInfo checks that a tzinfo outside a datetime (a pickle may hold one) is written
+// as the object pytagged writes for it (its __reduce__, forms from CPython 3.11) and read back.
+func TestBareTZInfo(t *testing.T) {
+	x := "X"
+	tests := []struct {
+		v    any
+		json string
+	}{
+		{py.ZoneInfo{Key: "Europe/Paris"}, `{"__py__":"object","global":"zoneinfo.ZoneInfo._unpickle","how":"reduce","args":["Europe/Paris",1]}`},
+		{py.TimeZone{}, `{"__py__":"object","global":"datetime.timezone","how":"reduce","args":[{"__py__":"timedelta","days":0,"seconds":0,"microseconds":0}]}`},
+		{py.TimeZone{Offset: 5 * 3600e9, Name: &x}, `{"__py__":"object","global":"datetime.timezone","how":"reduce","args":[{"__py__":"timedelta","days":0,"seconds":18000,"microseconds":0},"X"]}`},
+		{py.PytzZone{Callable: "pytz._p", Args: py.Tuple{"Europe/Paris", int64(540), int64(0), "LMT"}}, `{"__py__":"object","global":"pytz._p","how":"reduce","args":["Europe/Paris",540,0,"LMT"]}`},
+	}
+	for _, tt := range tests {
+		j, err := Marshal(tt.v)
+		if err != nil || string(j) != tt.json {
+			t.Errorf("Marshal(%#v) = %s, %v\nwant %s", tt.v, j, err, tt.json)
+			continue
+		}
+		back, err := Unmarshal(j)
+		if err != nil || !py.Equal(back, tt.v) {
+			t.Errorf("Unmarshal(%s) = %#v, %v", j, back, err)
+		}
+	}
+}

@@ -24,8 +24,8 @@ import (
 // bare Global (a class or function reference, e.g. in the arguments of an inert Object).
 
 const (
-	taggedMaxDepth = 10000   // deeper values (or cycles) are refused by Marshal
-	taggedMaxNodes = 1 << 24 // values written (a shared value once, each reference to it once)
+	taggedMaxDepth = 10000     // deeper values (or cycles) are refused by Marshal
+	taggedMaxBytes = 256 << 20 // the largest output Marshal writes
 )
 
 // Marshal encodes a value of the Go value model (see the package documentation) as
@@ -33,7 +33,7 @@ const (
 // is written in full the first time, wrapped as {"__py__": "shared", "id": N, "value": ...},
 // and as {"__py__": "ref", "id": N} after that, so the output is linear in the size of the
 // value's graph, not of its expansion. It fails for values outside the model, for cyclic
-// values, and for values of more than 16M nodes.
+// values, and when the output would exceed 256 MiB.
 func Marshal(v any) ([]byte, error) {
 	w := taggedWriter{}
 	if err := w.count(v, 0); err != nil {
@@ -46,8 +46,7 @@ func Marshal(v any) ([]byte, error) {
 }
 
 type taggedWriter struct {
-	buf   []byte
-	nodes int
+	buf []byte
 	// seen counts the occurrences of each shareable value (0, 1 or 2 for "more than once");
 	// ids holds the id of each shared value written so far, and -1 while it is being written
 	// (meeting it then means a cycle).
@@ -220,7 +219,7 @@ func (w *taggedWriter) shared(v any) (identity, bool) {
 }
 
 // ErrLimit: a value too deep, cyclic or too large for Marshal.
-var ErrLimit = errors.New("tagged JSON: value too deep, cyclic or too large (or an int of more than 131072 bits)")
+var ErrLimit = errors.New("tagged JSON: value too deep, cyclic or too large (output over 256 MiB, or an int of more than 131072 bits)")
 
 func (w *taggedWriter) str(s string) {
 	w.buf = append(w.buf, '"')
@@ -335,8 +334,7 @@ func (w *taggedWriter) int(n *big.Int) error {
 }
 
 func (w *taggedWriter) value(v any, depth int) error {
-	w.nodes++
-	if depth > taggedMaxDepth || w.nodes > taggedMaxNodes {
+	if depth > taggedMaxDepth || len(w.buf) > taggedMaxBytes {
 		return ErrLimit
 	}
 	if id, ok := w.shared(v); ok {
@@ -538,10 +536,63 @@ func (w *taggedWriter) unshared(v any, depth int) error {
 		w.buf = append(w.buf, '}')
 	case *py.Object:
 		return w.object(x, depth)
+	case py.TimeZone, py.ZoneInfo, py.PytzZone:
+		// A bare tzinfo (not a datetime's): the object Python's __reduce__ describes.
+		return w.object(tzObject(x.(py.TZInfo)), depth)
 	default:
 		return fmt.Errorf("tagged JSON: cannot write Go type %T: %w", v, errors.ErrUnsupported)
 	}
 	return nil
+}
+
+// tzObject returns a bare tzinfo as the inert object its pickle (and pytagged) describes:
+// zoneinfo.ZoneInfo._unpickle(key, 1), datetime.timezone(offset[, name]), or the pytz call.
+func tzObject(z py.TZInfo) *py.Object {
+	o := &py.Object{How: "reduce"}
+	switch x := z.(type) {
+	case py.ZoneInfo:
+		o.Global, o.Args = py.Global{Module: "zoneinfo", Name: "ZoneInfo._unpickle"}, py.Tuple{x.Key, int64(1)}
+	case py.TimeZone:
+		td, _ := py.NewTimeDelta(0, 0, int64(x.Offset/time.Microsecond))
+		o.Global, o.Args = py.Global{Module: "datetime", Name: "timezone"}, py.Tuple{td}
+		if x.Name != nil {
+			o.Args = append(o.Args, *x.Name)
+		}
+	case py.PytzZone:
+		o.Global, _ = py.ParseGlobal(x.Callable)
+		o.Args = x.Args
+	}
+	return o
+}
+
+// objectTZ returns the tzinfo an inert object of tzObject's forms stands for.
+func objectTZ(o *py.Object) (py.TZInfo, bool) {
+	if o.How != "reduce" || o.HasState || o.ListItems != nil || o.DictItems != nil {
+		return nil, false
+	}
+	switch g, a := o.Global.String(), o.Args; {
+	case g == "zoneinfo.ZoneInfo._unpickle" && len(a) == 2:
+		if key, ok := a[0].(string); ok && key != "" {
+			return py.ZoneInfo{Key: key}, true
+		}
+	case g == "datetime.timezone" && (len(a) == 1 || len(a) == 2):
+		td, ok := a[0].(py.TimeDelta)
+		if !ok {
+			return nil, false
+		}
+		z := py.TimeZone{Offset: td.Duration()}
+		if len(a) == 2 {
+			name, ok := a[1].(string)
+			if !ok {
+				return nil, false
+			}
+			z.Name = &name
+		}
+		return z, true
+	case g == "pytz._UTC" || g == "pytz._p" || g == "pytz.FixedOffset":
+		return py.PytzZone{Callable: g, Args: a}, true
+	}
+	return nil, false
 }
 
 func (w *taggedWriter) object(o *py.Object, depth int) error {
@@ -1384,6 +1435,9 @@ func (r *reader) taggedObject(o *jsonObject) (any, error) {
 		for i, p := range pairs {
 			obj.DictItems[i] = [2]any{p.Key, p.Value}
 		}
+	}
+	if z, ok := objectTZ(obj); ok {
+		return z, nil
 	}
 	return obj, nil
 }
