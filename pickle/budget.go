@@ -88,6 +88,21 @@ func boolInt(b bool) int {
 	return 0
 }
 
+// growTo returns the capacity to give a slice of n elements (the stack, the memo, a list)
+// that must take k more: twice n, so that each element is copied a bounded number of times
+// (append grows large slices by a quarter), but no more than the rest of the input can fill,
+// each further element taking at least one byte of it.
+func (d *decoder) growTo(n, k int) int {
+	return max(n+k, min(2*n, n+k+len(d.buf)-d.pos), 4)
+}
+
+// growSlice returns s with capacity n (at least len(s)), in one exact allocation.
+func growSlice[T any](s []T, n int) []T {
+	t := make([]T, len(s), n)
+	copy(t, s)
+	return t
+}
+
 // heapSize is what the runtime takes for an allocation of n bytes: above 512 bytes an object
 // with pointers has an 8-byte header, and size classes (then whole pages past 32 KiB) round
 // it up by at most an eighth.

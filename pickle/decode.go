@@ -855,12 +855,12 @@ func (d *decoder) push(e entry) error {
 		return errPickle("stack exceeds %d values", maxPickleStack)
 	}
 	if len(d.stack) == cap(d.stack) {
-		// Double (append grows large slices by a quarter, copying each entry more often).
-		if !d.afford(heapSize(sizeEntry * 2 * cap(d.stack))) {
+		n := d.growTo(len(d.stack), 1)
+		if !d.afford(heapSize(sizeEntry * n)) {
 			return d.overBudget()
 		}
-		d.stack = slices.Grow(d.stack, cap(d.stack))
-		d.charge(heapSize(sizeEntry * cap(d.stack)))
+		d.stack = growSlice(d.stack, n)
+		d.charge(heapSize(sizeEntry * n))
 	}
 	d.stack = append(d.stack, e)
 	return nil
@@ -944,11 +944,12 @@ func (d *decoder) appendItems(t *entry, items []entry) error {
 		if cap(l)-len(l) < len(items) {
 			// Grow at least twofold, so that batch after batch each item is copied a bounded
 			// number of times (append grows large slices by a quarter).
-			if !d.afford(heapSize(sizeSlot * 2 * (len(l) + len(items)))) {
+			n := d.growTo(len(l), len(items))
+			if !d.afford(heapSize(sizeSlot * n)) {
 				return d.overBudget()
 			}
-			l = slices.Grow(l, max(len(items), len(l)))
-			d.charge(heapSize(sizeSlot * cap(l)))
+			l = growSlice(l, n)
+			d.charge(heapSize(sizeSlot * n))
 		}
 		d.charge(boxedSlice) // t.v = l boxes the slice anew
 		for i := range items {
@@ -1177,11 +1178,12 @@ func (d *decoder) memoPut(i uint32) error {
 			return errPickle("memo exceeds %d entries", maxPickleMemo)
 		}
 		if len(d.memo) == cap(d.memo) {
-			if !d.afford(heapSize(sizeEntry * 2 * cap(d.memo))) {
+			n := d.growTo(len(d.memo), 1)
+			if !d.afford(heapSize(sizeEntry * n)) {
 				return d.overBudget()
 			}
-			d.memo = slices.Grow(d.memo, cap(d.memo))
-			d.charge(heapSize(sizeEntry * cap(d.memo)))
+			d.memo = growSlice(d.memo, n)
+			d.charge(heapSize(sizeEntry * n))
 		}
 		if d.sparse != nil {
 			if old, ok := d.sparse[i]; ok {

@@ -36,17 +36,19 @@
 // is charged, at the size the Go runtime takes for it (size classes, and the 8-byte header of
 // large objects with pointers), and the charge of anything in proportion to the input is
 // checked before it is allocated; a test compares the charges with runtime.MemStats for
-// CPython's pickles and crafted worst cases. Slices grow twofold, so each element is copied a
-// bounded number of times; strs and bytes point into one copy of the input; an empty tuple
-// or list is one shared value.
+// CPython's pickles and crafted worst cases. Slices grow twofold, but never past what the rest
+// of the input could fill (each further element takes at least one byte of it), so each
+// element is copied a bounded number of times; strs and bytes point into one copy of the
+// input; an empty tuple or list is one shared value; dict and set indexes take 8 bytes a
+// slot.
 //
 // What it costs: the pickles CPython writes take up to about 42 times their size (a set of
-// 1,000 ints at protocol 1; a session dict of strs takes under 10). CPython itself needs up to
-// about 72 times (a list of empty dicts, one byte each). The Go value model costs more per
-// container (an any is 16 bytes, a list slot 8 in CPython; a stack entry 32): crafted pickles
-// of one byte per container need 88 times (empty dicts), 106 times (empty dicts, each
-// memoized) or 130 times (800,000 of them on the stack in one batch), and are refused at the
-// default budget. Set MaxMemory higher to accept them, or lower to spend less.
-//
-// A Codec is safe for concurrent use as long as its fields are not changed.
+// 1,000 ints at protocol 1; a session dict of strs takes under 10; a list of 1,000,000 ints
+// 10). CPython itself needs up to about 73 times (a list of empty dicts, one byte each; 236
+// times for empty sets). The Go value model costs more per container than CPython in places
+// (an any is 16 bytes where a list slot is 8; a stack or memo entry 32): crafted pickles of
+// one byte per container need 78 times (empty dicts), 89 times (empty dicts, each memoized)
+// or 138 times (800,000 of them on the stack in one batch), and are refused at the default
+// budget; lists of one-byte values (None, DUP, memo refs) need 42 times. Set MaxMemory higher
+// to accept them, or lower to spend less.
 package pickle
