@@ -38,3 +38,29 @@ func TestEqualValuesStrict(t *testing.T) {
 		})
 	}
 }
+
+// TestEqualSharedLinear checks that Equal compares values with shared parts (DAGs, as a
+// pickle's memo makes them) in time linear in their graph: tuples, lists and dicts (t, t)
+// nested 60 deep have 2^60 leaves, so expanding them would never finish.
+func TestEqualSharedLinear(t *testing.T) {
+	build := func(leaf string) (tu, li, di any) {
+		tu, li, di = leaf, leaf, leaf
+		for range 60 {
+			tu = Tuple{tu, tu}
+			li = []any{li, li}
+			di = DictOf("a", di, "b", di)
+		}
+		return tu, li, di
+	}
+	a1, a2, a3 := build("leaf")
+	b1, b2, b3 := build("leaf")
+	c1, c2, c3 := build("lead")
+	for i, p := range [][3]any{{a1, b1, c1}, {a2, b2, c2}, {a3, b3, c3}} {
+		if !Equal(p[0], p[1]) {
+			t.Errorf("shape %d: equal DAGs compare unequal", i)
+		}
+		if Equal(p[0], p[2]) {
+			t.Errorf("shape %d: DAGs with different leaves compare equal", i)
+		}
+	}
+}
