@@ -18,9 +18,14 @@ import (
 // Its seeds, testdata/fuzz/FuzzDecodeTaggedMemory/, are hand-made (testdata/README.md):
 // the inputs of issue 16 and the worst cases of budget_test.go, at a small scale.
 func FuzzDecodeTaggedMemory(f *testing.F) {
-	const slack = 64 << 10
 	codec := &Codec{MaxSize: 1 << 20, AllowGlobals: []string{cartItemGlobal, "myapp.Thing"}}
-	f.Fuzz(func(t *testing.T, data []byte) {
+	f.Fuzz(func(t *testing.T, data []byte) { checkMemoryPath(t, codec, data) })
+}
+
+// checkMemoryPath is the body of FuzzDecodeTaggedMemory.
+func checkMemoryPath(t *testing.T, codec *Codec, data []byte) {
+	const slack = 64 << 10
+	{
 		var a, b runtime.MemStats
 		if !raceEnabled {
 			runtime.ReadMemStats(&a)
@@ -73,5 +78,5 @@ func FuzzDecodeTaggedMemory(f *testing.F) {
 		if limit := 256*len(data) + 4096; len(p) > limit {
 			t.Fatalf("re-encoded to %d bytes from %d", len(p), len(data))
 		}
-	})
+	}
 }
