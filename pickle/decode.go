@@ -557,8 +557,11 @@ func (d *decoder) step() error {
 		if err != nil {
 			return err
 		}
-		d.charge(max(len(items), 1)*sizeSlot + boxedSlice)
-		l := make([]any, len(items), max(len(items), 1))
+		if len(items) == 0 {
+			return d.pushContainer(emptyList, 1)
+		}
+		d.charge(len(items)*sizeSlot + boxedSlice)
+		l := make([]any, len(items))
 		depth := int32(1)
 		for i := range items {
 			l[i] = items[i].v
