@@ -75,17 +75,14 @@ func (d *decoder) afford(n int) bool {
 	return d.left >= int64(n)
 }
 
+// overBudget reports the budget Decode stopped at.
 func (d *decoder) overBudget() error {
-	limit := d.c.memoryBudget(len(d.buf))
-	return fmt.Errorf("%w of %d bytes (%d times the %d-byte input, plus %d)", ErrMemoryBudget,
-		limit, max(d.c.MaxMemory, DefaultMaxMemory*boolInt(d.c.MaxMemory == 0)), len(d.buf), DecodeMemoryBase)
-}
-
-func boolInt(b bool) int {
-	if b {
-		return 1
+	f := d.c.MaxMemory
+	if f == 0 {
+		f = DefaultMaxMemory
 	}
-	return 0
+	return fmt.Errorf("%w of %d bytes (%d times the %d-byte input, plus %d)", ErrMemoryBudget,
+		d.c.memoryBudget(len(d.buf)), f, len(d.buf), DecodeMemoryBase)
 }
 
 // growTo returns the capacity to give a slice of n elements (the stack, the memo, a list)
