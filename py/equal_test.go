@@ -64,3 +64,37 @@ func TestEqualSharedLinear(t *testing.T) {
 		}
 	}
 }
+
+// TestIndexHashSeeded checks that hashOf spreads ints crafted to collide under an unseeded
+// hash (the first version of keyIndex mixed ints with a fixed multiplier, so such ints all
+// took one slot and building a set of them took quadratic time).
+func TestIndexHashSeeded(t *testing.T) {
+	fixed := func(n int64) uint32 {
+		p := (uint64(n) ^ uint64('i')<<56) * 0x9E3779B97F4A7C15
+		return uint32(p ^ p>>32)
+	}
+	const mask = 1<<12 - 1
+	var crafted []int64
+	for n := int64(0); len(crafted) < 2000; n++ {
+		if fixed(n)&mask == 0 {
+			crafted = append(crafted, n)
+		}
+	}
+	slots := map[uint32]bool{}
+	for _, n := range crafted {
+		slots[hashOf(intKey(n))&mask] = true
+	}
+	// 2,000 keys spread at random over 4,096 slots fill about 1,585 of them.
+	if len(slots) < 1000 {
+		t.Fatalf("2,000 crafted ints take %d of 4,096 slots", len(slots))
+	}
+	s := &Set{}
+	for _, n := range crafted {
+		if err := s.Add(n); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if s.Len() != len(crafted) || !s.Contains(crafted[1999]) || s.Contains(crafted[1999]+1) {
+		t.Fatal("set contents wrong")
+	}
+}

@@ -1,6 +1,9 @@
 package py
 
-import "hash/maphash"
+import (
+	"encoding/binary"
+	"hash/maphash"
+)
 
 // keyIndex is the hash index of a [Dict]'s keys or a [Set]'s items: an open-addressing table
 // of positions in their items slice, each with 32 bits of its key's hash. A slot is 8 bytes
@@ -13,12 +16,18 @@ type keyIndex struct {
 
 var indexSeed = maphash.MakeSeed()
 
-// hashOf hashes a key; equal keys hash alike.
+// hashOf hashes a key; equal keys hash alike. Both the text and the int of the key go
+// through the seeded hash (as a Go map's keys do), so that input cannot be crafted to collide
+// (ints that collide under a fixed multiplier would make building a set quadratic).
 func hashOf(k hashKey) uint32 {
-	h := maphash.String(indexSeed, k.s)
-	h ^= (uint64(k.n) ^ uint64(k.kind)<<56) * 0x9E3779B97F4A7C15
-	if k.big {
-		h = ^h
+	h := maphash.String(indexSeed, k.s) + uint64(k.kind)*0x9E3779B97F4A7C15
+	if k.n != 0 || k.big {
+		var b [9]byte
+		binary.LittleEndian.PutUint64(b[:], uint64(k.n))
+		if k.big {
+			b[8] = 1
+		}
+		h ^= maphash.Bytes(indexSeed, b[:])
 	}
 	return uint32(h ^ h>>32)
 }
