@@ -317,7 +317,7 @@ class Bridge:
     def op_pickle_loads(self, req):
         import pytagged
 
-        return {"value": pytagged.to_tagged(pickle.loads(b64d(need(req, "b64"))))}
+        return {"value": pytagged.to_tagged(pickle.loads(b64d(need(req, "b64"))), share=True)}
 
     def op_pickle_dumps(self, req):
         import pytagged

@@ -41,6 +41,14 @@ type Codec struct {
 	// -1 means no limit.
 	MaxSize int
 
+	// MaxMemory is the memory budget of Decode, as a multiple of the input size: one Decode
+	// call allocates at most MaxMemory×len(data) + DecodeMemoryBase bytes in all (the value
+	// it returns, its working state and the garbage it leaves), and fails with an [*Error]
+	// wrapping ErrMemoryBudget before it would allocate more. 0 means DefaultMaxMemory
+	// (64); -1 means no limit. CPython's own unpickler needs up to about 72 times the input
+	// (a pickle of empty dicts); see the package documentation.
+	MaxMemory int
+
 	// MaxDepth is the deepest nesting of containers Decode accepts. 0 means
 	// DefaultMaxDepth. Encode accepts values 4 times as deep (its own forms of some types
 	// nest deeper than the values), so that whatever Decode returns can be written back.

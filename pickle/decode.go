@@ -50,6 +50,10 @@ type decoder struct {
 	sessUsed uint8     // the interned strs already decoded
 	dicts    []py.Dict // a slab the decoder's dicts are carved from
 	items    []py.Item // a slab dict items are carved from
+	// left is what the decoder may still allocate (see Codec.MaxMemory); every allocation
+	// is charged to it, at its size, when it is made. It goes below zero by at most one
+	// value's charge before the next opcode fails (the fast paths of run and step check it).
+	left int64
 }
 
 // Decode decodes one pickle, of any protocol from 0 to 5, into the Go value model described in
@@ -68,10 +72,14 @@ func (c *Codec) Decode(data []byte) (any, error) {
 	d := decoderPool.Get().(*decoder)
 	defer d.release()
 	d.c, d.maxDepth = c, int32(c.maxDepth())
+	d.left = c.memoryBudget(len(data)) - int64(len(data))
 	buf := make([]byte, len(data))
 	copy(buf, data) // with the make: one allocation, not zeroed first
 	d.buf = buf
 	v, err := d.run()
+	if chargeHook != nil {
+		chargeHook(c.memoryBudget(len(data)) - d.left)
+	}
 	if err != nil {
 		var fg *ForbiddenGlobalError
 		if errors.As(err, &fg) {
@@ -126,8 +134,9 @@ func (d *decoder) run() (any, error) {
 		case opShortBinUnicode:
 			if pos+1 < len(buf) {
 				end := pos + 2 + int(buf[pos+1])
-				if end <= len(buf) && d.stackRoom() {
+				if end <= len(buf) && d.stackRoom() && d.left >= 0 {
 					if b := buf[pos+2 : end]; ascii(b) || utf8.Valid(b) {
+						d.left -= boxedStr
 						d.pushFast(entry{v: d.boxStr(b), memoIdx: -1})
 						pos = end
 						continue
@@ -163,13 +172,15 @@ func (d *decoder) run() (any, error) {
 				continue
 			}
 		case opBinInt2:
-			if pos+2 < len(buf) && d.stackRoom() {
+			if pos+2 < len(buf) && d.stackRoom() && d.left >= 0 {
+				d.left -= boxedWord
 				d.pushFast(entry{v: int64(binary.LittleEndian.Uint16(buf[pos+1:])), memoIdx: -1})
 				pos += 3
 				continue
 			}
 		case opBinInt:
-			if pos+4 < len(buf) && d.stackRoom() {
+			if pos+4 < len(buf) && d.stackRoom() && d.left >= 0 {
+				d.left -= boxedWord
 				d.pushFast(entry{v: int64(int32(binary.LittleEndian.Uint32(buf[pos+1:]))), memoIdx: -1})
 				pos += 5
 				continue
@@ -193,19 +204,22 @@ func (d *decoder) run() (any, error) {
 				continue
 			}
 		case opEmptyDict:
-			if d.stackRoom() {
+			if d.stackRoom() && d.left >= 0 {
 				d.pushFast(entry{v: d.newDict(), depth: 1, memoIdx: -1})
 				pos++
 				continue
 			}
 		case opMark:
-			if len(d.marks) < cap(d.marks) && len(d.marks) < maxPickleStack {
+			if len(d.marks) < cap(d.marks) && len(d.marks) < maxPickleStack && d.left >= 0 {
 				d.marks = append(d.marks, len(d.stack))
 				pos++
 				continue
 			}
 		case opStop:
 			d.op, d.opPos = op, pos
+			if d.left < 0 {
+				return nil, d.overBudget()
+			}
 			if len(d.stack) != 1 || len(d.marks) != 0 {
 				return nil, errPickle("STOP with %d values and %d marks on the stack", len(d.stack), len(d.marks))
 			}
@@ -301,6 +315,9 @@ func (d *decoder) memoPutFast(i int) bool {
 
 // step executes the opcode d.op.
 func (d *decoder) step() error {
+	if d.left < 0 {
+		return d.overBudget()
+	}
 	switch d.op {
 	case opProto:
 		b, err := d.readByte()
@@ -325,6 +342,13 @@ func (d *decoder) step() error {
 		if len(d.marks) >= maxPickleStack {
 			return errPickle("too many marks")
 		}
+		if len(d.marks) == cap(d.marks) {
+			if !d.afford(heapSize(8 * 2 * cap(d.marks))) {
+				return d.overBudget()
+			}
+			d.marks = slices.Grow(d.marks, cap(d.marks))
+			d.charge(heapSize(8 * cap(d.marks)))
+		}
 		d.marks = append(d.marks, len(d.stack))
 		return nil
 	case opPop:
@@ -341,12 +365,15 @@ func (d *decoder) step() error {
 		_, err := d.popMark()
 		return err
 	case opDup:
+		// The copy is the same object, as in CPython: a container DUP'd is referenced twice,
+		// so neither copy may change after (see mutable), as after a memo GET.
 		top, err := d.top()
 		if err != nil {
 			return err
 		}
 		if top.depth > 0 {
-			return errPickle("DUP of a container is not supported")
+			d.stack[len(d.stack)-1].fetched = true
+			top.fetched = true
 		}
 		return d.push(top)
 
@@ -466,6 +493,7 @@ func (d *decoder) step() error {
 		if err != nil {
 			return err
 		}
+		d.charge(len(line))
 		b, err := unquotePyString(line)
 		if err != nil {
 			return err
@@ -476,6 +504,7 @@ func (d *decoder) step() error {
 		if err != nil {
 			return err
 		}
+		d.charge(4 * len(line)) // at most 4 bytes of UTF-8 per byte of input
 		s, err := rawUnicodeEscape(line)
 		if err != nil {
 			return err
@@ -486,10 +515,11 @@ func (d *decoder) step() error {
 	case opEmptyDict:
 		return d.push(entry{v: d.newDict(), depth: 1, memoIdx: -1})
 	case opEmptyList:
-		return d.push(entry{v: make([]any, 0, 1), depth: 1, memoIdx: -1})
+		return d.push(entry{v: emptyList, depth: 1, memoIdx: -1})
 	case opEmptyTuple:
-		return d.push(entry{v: py.Tuple{}, depth: 1, memoIdx: -1})
+		return d.push(entry{v: emptyTuple, depth: 1, memoIdx: -1})
 	case opEmptySet:
+		d.charge(sizeSet)
 		return d.push(entry{v: &py.Set{}, depth: 1, memoIdx: -1})
 	case opTuple1, opTuple2, opTuple3:
 		n := int(d.op-opTuple1) + 1
@@ -497,6 +527,7 @@ func (d *decoder) step() error {
 			return errStackUnderflow
 		}
 		items := d.stack[len(d.stack)-n:]
+		d.charge(n*sizeSlot + boxedSlice)
 		t := make(py.Tuple, n)
 		depth := int32(1)
 		for i := range items {
@@ -510,6 +541,10 @@ func (d *decoder) step() error {
 		if err != nil {
 			return err
 		}
+		if len(items) == 0 {
+			return d.pushContainer(emptyTuple, 1)
+		}
+		d.charge(len(items)*sizeSlot + boxedSlice)
 		t := make(py.Tuple, len(items))
 		depth := int32(1)
 		for i := range items {
@@ -522,7 +557,11 @@ func (d *decoder) step() error {
 		if err != nil {
 			return err
 		}
-		l := make([]any, len(items), max(len(items), 1))
+		if len(items) == 0 {
+			return d.pushContainer(emptyList, 1)
+		}
+		d.charge(len(items)*sizeSlot + boxedSlice)
+		l := make([]any, len(items))
 		depth := int32(1)
 		for i := range items {
 			l[i] = items[i].v
@@ -537,8 +576,12 @@ func (d *decoder) step() error {
 		if len(items)%2 != 0 {
 			return errPickle("DICT with an odd number of items")
 		}
+		if !d.afford(heapSize(sizeItem*len(items)/2) + indexCost(len(items)/2)) {
+			return d.overBudget()
+		}
 		dict := d.newDict()
 		dict.UseBuffer(d.newItems(len(items) / 2))
+		d.charge(heapSize(dict.Grow(len(items) / 2)))
 		depth := int32(1)
 		for i := 0; i < len(items); i += 2 {
 			if err := dict.SetKey(items[i].v, items[i+1].v); err != nil {
@@ -552,7 +595,11 @@ func (d *decoder) step() error {
 		if err != nil {
 			return err
 		}
+		if !d.afford(sizeSet + heapSize(sizeSlot*len(items)) + indexCost(len(items))) {
+			return d.overBudget()
+		}
 		fs := &py.FrozenSet{}
+		d.charge(sizeSet + heapSize(fs.Grow(len(items))))
 		depth := int32(1)
 		for i := range items {
 			if err := fs.Add(items[i].v); err != nil {
@@ -612,6 +659,10 @@ func (d *decoder) step() error {
 		if err := d.mutable(t); err != nil {
 			return err
 		}
+		if n := s.Len() + len(items); !d.afford(heapSize(sizeSlot*2*n) + indexCost(n)) {
+			return d.overBudget()
+		}
+		d.charge(heapSize(s.Grow(len(items))))
 		for i := range items {
 			if err := s.Add(items[i].v); err != nil {
 				return err
@@ -718,6 +769,7 @@ func (d *decoder) step() error {
 		if err != nil {
 			return err
 		}
+		d.charge(reducedCost(v))
 		// The depth of the value, not of the pickle's call: the same for every protocol.
 		var depth int32
 		switch v.(type) {
@@ -751,6 +803,7 @@ func (d *decoder) step() error {
 		if !ok {
 			return errPickle("%s arguments are a %s, not a tuple", opName(d.op), py.TypeName(args.v))
 		}
+		d.charge(sizeObject)
 		o := &py.Object{Global: g, How: "newobj", Args: t}
 		depth := max(1, args.depth)
 		if d.op == opNewObjEx {
@@ -804,11 +857,21 @@ func (d *decoder) push(e entry) error {
 	if len(d.stack) >= maxPickleStack {
 		return errPickle("stack exceeds %d values", maxPickleStack)
 	}
+	if len(d.stack) == cap(d.stack) {
+		n := d.growTo(len(d.stack), 1)
+		if !d.afford(heapSize(sizeEntry * n)) {
+			return d.overBudget()
+		}
+		d.stack = growSlice(d.stack, n)
+		d.charge(heapSize(sizeEntry * n))
+	}
 	d.stack = append(d.stack, e)
 	return nil
 }
 
+// pushValue pushes a scalar, charging what boxing it costs.
 func (d *decoder) pushValue(v any) error {
+	d.charge(boxCost(v))
 	return d.push(entry{v: v, memoIdx: -1})
 }
 
@@ -881,7 +944,17 @@ func (d *decoder) appendItems(t *entry, items []entry) error {
 		if len(l)+len(items) > maxPickleStack*8 {
 			return errPickle("list too long")
 		}
-		l = slices.Grow(l, len(items)) // one allocation for the batch
+		if cap(l)-len(l) < len(items) {
+			// Grow at least twofold, so that batch after batch each item is copied a bounded
+			// number of times (append grows large slices by a quarter).
+			n := d.growTo(len(l), len(items))
+			if !d.afford(heapSize(sizeSlot * n)) {
+				return d.overBudget()
+			}
+			l = growSlice(l, n)
+			d.charge(heapSize(sizeSlot * n))
+		}
+		d.charge(boxedSlice) // t.v = l boxes the slice anew
 		for i := range items {
 			if err := d.deepen(t, items[i].depth+1); err != nil {
 				return err
@@ -893,6 +966,7 @@ func (d *decoder) appendItems(t *entry, items []entry) error {
 		if !d.c.objectAllowed(l) {
 			return errPickle("APPENDS on %s is not supported", l.Global)
 		}
+		d.charge(2 * sizeSlot * len(items))
 		for i := range items {
 			if err := d.deepen(t, items[i].depth+1); err != nil {
 				return err
@@ -920,6 +994,7 @@ func (d *decoder) setItems(t *entry, kv []entry) error {
 		if !d.c.objectAllowed(x) {
 			return errPickle("SETITEMS on %s is not supported", x.Global)
 		}
+		d.charge(2 * sizeItem * len(kv) / 2)
 		for i := 0; i < len(kv); i += 2 {
 			if err := d.deepen(t, max(kv[i].depth, kv[i+1].depth)+1); err != nil {
 				return err
@@ -931,9 +1006,13 @@ func (d *decoder) setItems(t *entry, kv []entry) error {
 	default:
 		return errPickle("SETITEM on a %s", py.TypeName(t.v))
 	}
+	if n := len(dict.Items()) + len(kv)/2; !d.afford(heapSize(sizeItem*2*n) + indexCost(n)) {
+		return d.overBudget()
+	}
 	if cap(dict.Items()) == 0 {
 		dict.UseBuffer(d.newItems(len(kv) / 2))
 	}
+	d.charge(heapSize(dict.Grow(len(kv) / 2)))
 	depth := t.depth
 	for i := range kv {
 		depth = max(depth, kv[i].depth+1)
@@ -1020,10 +1099,13 @@ func strSig(s string) uint64 {
 func (d *decoder) newDict() *py.Dict {
 	if len(d.dicts) == cap(d.dicts) {
 		if cap(d.dicts) == 0 && cap(d.items) == 0 && len(d.buf) <= smallPickle {
+			d.charge(int(unsafe.Sizeof(smallSlab{})))
 			s := new(smallSlab)
 			d.dicts, d.items = s.dicts[:0], s.items[:0]
 		} else {
-			d.dicts = make([]py.Dict, 0, d.slabSize(cap(d.dicts), 128, 256))
+			n := d.slabSize(cap(d.dicts), 128, slabMax)
+			d.charge(heapSize(sizeDict * n))
+			d.dicts = make([]py.Dict, 0, n)
 		}
 	}
 	d.dicts = d.dicts[:len(d.dicts)+1]
@@ -1039,6 +1121,10 @@ type smallSlab struct {
 	items [10]py.Item
 }
 
+// slabMax is the most dicts or items a slab holds: 255 of 32 bytes and the runtime's 8-byte
+// header of a large object with pointers fill its 8 KiB size class (256 would take 9.25 KiB).
+const slabMax = 255
+
 // slabSize returns the size of a new slab: twice the previous one, or for the first one, a
 // guess from the input size (one element per bytesPer bytes of pickle), within [4, limit].
 func (d *decoder) slabSize(prev, bytesPer, limit int) int {
@@ -1051,11 +1137,14 @@ func (d *decoder) slabSize(prev, bytesPer, limit int) int {
 // newItems returns an empty slice with room for n dict items, carved from the decoder's slab
 // (capped, so that appending past n reallocates instead of overwriting a neighbour).
 func (d *decoder) newItems(n int) []py.Item {
-	if n > 256 {
+	if n > slabMax {
+		d.charge(heapSize(sizeItem * n))
 		return make([]py.Item, 0, n)
 	}
 	if cap(d.items)-len(d.items) < n {
-		d.items = make([]py.Item, 0, max(n, d.slabSize(cap(d.items), 40, 256)))
+		m := max(n, d.slabSize(cap(d.items), 40, slabMax))
+		d.charge(heapSize(sizeItem * m))
+		d.items = make([]py.Item, 0, m)
 	}
 	start := len(d.items)
 	d.items = d.items[:start+n]
@@ -1091,6 +1180,14 @@ func (d *decoder) memoPut(i uint32) error {
 		if len(d.memo) >= maxPickleMemo {
 			return errPickle("memo exceeds %d entries", maxPickleMemo)
 		}
+		if len(d.memo) == cap(d.memo) {
+			n := d.growTo(len(d.memo), 1)
+			if !d.afford(heapSize(sizeEntry * n)) {
+				return d.overBudget()
+			}
+			d.memo = growSlice(d.memo, n)
+			d.charge(heapSize(sizeEntry * n))
+		}
 		if d.sparse != nil {
 			if old, ok := d.sparse[i]; ok {
 				m.fetched = old.fetched
@@ -1102,8 +1199,11 @@ func (d *decoder) memoPut(i uint32) error {
 		if d.sparse == nil {
 			d.sparse = make(map[uint32]entry)
 		}
-		if _, ok := d.sparse[i]; !ok && len(d.sparse) >= maxSparseMemo {
-			return errPickle("too many sparse memo indexes")
+		if _, ok := d.sparse[i]; !ok {
+			if len(d.sparse) >= maxSparseMemo {
+				return errPickle("too many sparse memo indexes")
+			}
+			d.charge(sparseEntryCost)
 		}
 		m.fetched = d.sparse[i].fetched
 		d.sparse[i] = m
@@ -1187,6 +1287,7 @@ func (d *decoder) inst() error {
 	if !d.c.allows(cls) {
 		return errPickle("%s of %s is not supported", opName(d.op), cls)
 	}
+	d.charge(len(items)*sizeSlot + sizeObject)
 	args := make(py.Tuple, len(items))
 	depth := int32(1)
 	for i := range items {
@@ -1289,12 +1390,14 @@ func (d *decoder) readSized(op byte) ([]byte, error) {
 	return d.readN(int(n))
 }
 
-// readLine reads a newline-terminated argument of a text opcode, without the newline.
+// readLine reads a newline-terminated argument of a text opcode, without the newline, and
+// charges what parsing it may cost.
 func (d *decoder) readLine() ([]byte, error) {
 	for i := d.pos; i < len(d.buf); i++ {
 		if d.buf[i] == '\n' {
 			b := d.buf[d.pos:i]
 			d.pos = i + 1
+			d.charge(textCost*len(b) + 32)
 			return b, nil
 		}
 	}
@@ -1317,6 +1420,7 @@ func (d *decoder) py2str(b []byte) error {
 			return errPickle("Python 2 str is not ASCII")
 		}
 	}
+	d.charge(len(b))
 	return d.pushValue(string(b))
 }
 

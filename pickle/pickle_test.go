@@ -113,6 +113,12 @@ func TestDecodeCrafted(t *testing.T) {
 		{"DICT LIST TUPLE", "(dp0\nS'a'\np1\n(lp2\nI1\naI2\na(I3\ntp3\nas.", py.DictOf("a", []any{int64(1), int64(2), py.Tuple{int64(3)}})},
 		{"GET text", "(lp0\nS'x'\np1\nag1\na.", nil},
 		{"POP_MARK and DUP", "(K\x01K\x021K\x032\x86.", py.Tuple{int64(3), int64(3)}},
+		// DUP of any value pushes the same object again: b'((l2t.' is from CPython's
+		// pickletester (([], []), one list twice); the others are hand-made.
+		{"DUP of a list", "((l2t.", py.Tuple{[]any{}, []any{}}},
+		{"DUP of a filled list", "(](K\x01e2t.", py.Tuple{[]any{int64(1)}, []any{int64(1)}}},
+		{"DUP of a dict", "\x80\x02(}K\x01K\x02s2t.", py.Tuple{py.DictOf(int64(1), int64(2)), py.DictOf(int64(1), int64(2))}},
+		{"DUP of a str", "\x80\x04\x8c\x05hello2\x86.", py.Tuple{"hello", "hello"}},
 		{"LONG1 zero length", "\x80\x02\x8a\x00.", int64(0)},
 		{"LONG4", "\x80\x02\x8b\x02\x00\x00\x00\xff\x7f.", int64(0x7fff)},
 		{"BINUNICODE8", "\x80\x04\x8d\x01\x00\x00\x00\x00\x00\x00\x00x.", "x"},
@@ -204,11 +210,14 @@ func TestDecodeNegative(t *testing.T) {
 		{"bad INT", "I12x\n.", ""},
 		{"recursive list", "\x80\x02]q\x00h\x00a.", ""},
 		{"recursive dict", "\x80\x02}q\x00X\x01\x00\x00\x00ah\x00s.", ""},
-		{"DUP of a container", "\x80\x02]2.", ""},
+		{"list changed after DUP", "(]2K\x01at.", ""}, // hand-made; CPython gives ([1], [1]), one list
 		{"memoized twice", "\x80\x02]q\x00q\x01.", ""},
 		{"timezone out of range", "\x80\x02cdatetime\ntimezone\ncdatetime\ntimedelta\nK\x01K\x00K\x00\x87R\x85R.", ""},
 		{"timedelta out of range", "\x80\x02cdatetime\ntimedelta\nJ\x00\xca\x9a\x3bK\x00K\x00\x87R.", ""},
 		{"STACK_GLOBAL of non-str", "\x80\x04K\x01K\x02\x93.", ""},
+		// Hand-made: tzinfo names beyond maxTZText.
+		{"long timezone name", "\x80\x02cdatetime\ntimezone\ncdatetime\ntimedelta\nK\x00K\x00K\x00\x87RX\x00\x01\x00\x00" + strings.Repeat("n", 256) + "\x86R.", ""},
+		{"long zoneinfo key", "\x80\x04\x95\x00\x00\x00\x00\x00\x00\x00\x00\x8c\x08builtins\x8c\x07getattr\x93\x8c\x08zoneinfo\x8c\x08ZoneInfo\x93\x8c\x09_unpickle\x86RX\x00\x01\x00\x00" + strings.Repeat("k", 256) + "K\x01\x86R.", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -633,5 +642,25 @@ func TestPythonKeyEquality(t *testing.T) {
 	}
 	if d := (py.TimeDelta{Days: 1, Seconds: 2, Microseconds: 3}).Duration(); d != 24*time.Hour+2*time.Second+3*time.Microsecond {
 		t.Errorf("Duration = %v", d)
+	}
+}
+
+// TestDupShares checks that DUP of a container makes one value referenced twice, as CPython
+// does (hand-made pickles).
+func TestDupShares(t *testing.T) {
+	v, err := Unmarshal([]byte("(](K\x01e2t."))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tu := v.(py.Tuple)
+	if unsafe.SliceData(tu[0].([]any)) != unsafe.SliceData(tu[1].([]any)) {
+		t.Error("DUP made two lists")
+	}
+	v, err = Unmarshal([]byte("\x80\x02(}K\x01K\x02s2t."))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tu := v.(py.Tuple); tu[0].(*py.Dict) != tu[1].(*py.Dict) {
+		t.Error("DUP made two dicts")
 	}
 }

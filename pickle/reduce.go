@@ -65,7 +65,11 @@ func (d *decoder) reduce(g py.Global, args py.Tuple) (any, error) {
 		default:
 			return nil, errPickle("%s takes one argument", g)
 		}
+		if !d.afford(sizeSet + heapSize(sizeSlot*len(items)) + indexCost(len(items))) {
+			return nil, d.overBudget()
+		}
 		s := &py.Set{}
+		d.charge(sizeSet + heapSize(s.Grow(len(items))))
 		for _, it := range items {
 			if err := s.Add(it); err != nil {
 				return nil, err
@@ -112,6 +116,9 @@ func (d *decoder) reduce(g py.Global, args py.Tuple) (any, error) {
 		if len(args) == 2 {
 			key, ok1 := args[0].(string)
 			fromCache, ok2 := args[1].(int64)
+			if ok1 && len(key) > maxTZText {
+				return nil, errTZText
+			}
 			if ok1 && ok2 && (fromCache == 0 || fromCache == 1) && key != "" {
 				return py.ZoneInfo{Key: key}, nil
 			}
@@ -272,6 +279,9 @@ func timeZoneFromArgs(args py.Tuple) (any, error) {
 		if !ok {
 			return nil, errPickle("datetime.timezone name is a %s", py.TypeName(args[1]))
 		}
+		if len(name) > maxTZText {
+			return nil, errTZText
+		}
 		z.Name = &name
 	}
 	return z, nil
@@ -293,17 +303,25 @@ func validPytzArgs(callable string, args py.Tuple) bool {
 	}
 	switch len(args) {
 	case 1:
-		_, ok := args[0].(string)
-		return ok
+		s, ok := args[0].(string)
+		return ok && len(s) <= maxTZText
 	case 4:
-		_, ok0 := args[0].(string)
+		s0, ok0 := args[0].(string)
 		_, ok1 := args[1].(int64)
 		_, ok2 := args[2].(int64)
-		_, ok3 := args[3].(string)
-		return ok0 && ok1 && ok2 && ok3
+		s3, ok3 := args[3].(string)
+		return ok0 && ok1 && ok2 && ok3 && len(s0) <= maxTZText && len(s3) <= maxTZText
 	}
 	return false
 }
+
+// maxTZText bounds the names in a tzinfo (a zoneinfo key, a pytz zone or abbreviation, a
+// datetime.timezone name): no real zone comes near it. Every datetime and time written as
+// tagged JSON repeats its tzinfo's names, so they must stay short (CPython accepts a
+// datetime.timezone name of any length; pytz and zoneinfo would not find such a zone).
+const maxTZText = 255
+
+var errTZText = errPickle("time zone name longer than %d bytes", maxTZText)
 
 // uuidFromState builds a UUID from the state uuid.UUID.__getstate__ returns:
 // {"int": n} plus "is_safe" (0, -1 or None) when known.

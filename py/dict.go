@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unsafe"
 )
 
 // This file holds the Go side of the Python value model: the types a decoded session value is
@@ -56,7 +57,7 @@ func ParseGlobal(s string) (Global, error) {
 // safe for concurrent use.
 type Dict struct {
 	items []Item
-	index map[hashKey]int // position of each key in items; built once the dict grows past 8
+	index *keyIndex // position of each key in items; built once the dict grows past 8
 }
 
 // Item is one key and its value in a [Dict].
@@ -106,14 +107,13 @@ func (d *Dict) find(k hashKey) (int, bool) {
 			}
 			return 0, false
 		}
-		d.index = make(map[hashKey]int, len(d.items))
+		d.index = newKeyIndex(len(d.items))
 		for i := range d.items {
 			kk, _ := keyOf(d.items[i].Key)
-			d.index[kk] = i
+			d.index.insert(hashOf(kk), i)
 		}
 	}
-	i, ok := d.index[k]
-	return i, ok
+	return d.index.lookup(hashOf(k), func(i int) bool { return sameKey(d.items[i].Key, k) })
 }
 
 // Get returns the value stored under the string key.
@@ -168,7 +168,7 @@ func (d *Dict) set(k hashKey, key, v any) {
 	}
 	d.items = append(d.items, Item{key, v})
 	if d.index != nil {
-		d.index[k] = len(d.items) - 1
+		d.index.insert(hashOf(k), len(d.items)-1)
 	}
 }
 
@@ -209,6 +209,26 @@ func (d *Dict) UseBuffer(buf []Item) {
 	if len(d.items) == 0 && d.index == nil {
 		d.items = buf[:0:cap(buf)]
 	}
+}
+
+// Grow makes room for n more items, at least doubling the storage when it must grow, so
+// that a decoder adding items in batches copies each item a bounded number of times, and
+// sizes the key index for them. It returns the number of bytes it allocated.
+func (d *Dict) Grow(n int) int {
+	allocated := 0
+	if n > cap(d.items)-len(d.items) {
+		d.items = slices.Grow(d.items, max(n, len(d.items)))
+		allocated += int(unsafe.Sizeof(Item{})) * cap(d.items)
+	}
+	if total := len(d.items) + n; total > 8 {
+		var a int
+		d.index, a = d.index.reserve(total, len(d.items), func(i int) hashKey {
+			k, _ := keyOf(d.items[i].Key)
+			return k
+		})
+		allocated += a
+	}
+	return allocated
 }
 
 // AppendNew appends key with v, for a decoder that has checked that key, a str, is not in
@@ -325,7 +345,7 @@ type OrderedDict struct {
 // produces the same bytes. Membership uses Python's equality, as for Dict keys.
 type Set struct {
 	items []any
-	index map[hashKey]struct{}
+	index *keyIndex // position of each item; built once the set grows past 8
 }
 
 // FrozenSet is a Python frozenset. See [Set].
@@ -351,17 +371,27 @@ func (s *Set) Add(item any) error {
 		return err
 	}
 	if s.index == nil {
-		s.index = make(map[hashKey]struct{}, len(s.items)+1)
-		for _, it := range s.items {
+		if len(s.items) < 8 {
+			for _, it := range s.items {
+				if sameKey(it, k) {
+					return nil
+				}
+			}
+			s.items = append(s.items, item)
+			return nil
+		}
+		s.index = newKeyIndex(len(s.items) + 1)
+		for i, it := range s.items {
 			kk, _ := keyOf(it)
-			s.index[kk] = struct{}{}
+			s.index.insert(hashOf(kk), i)
 		}
 	}
-	if _, ok := s.index[k]; ok {
+	h := hashOf(k)
+	if _, ok := s.index.lookup(h, func(i int) bool { return sameKey(s.items[i], k) }); ok {
 		return nil
 	}
-	s.index[k] = struct{}{}
 	s.items = append(s.items, item)
+	s.index.insert(h, len(s.items)-1)
 	return nil
 }
 
@@ -372,7 +402,7 @@ func (s *Set) Contains(item any) bool {
 		return false
 	}
 	if s.index != nil {
-		_, ok := s.index[k]
+		_, ok := s.index.lookup(hashOf(k), func(i int) bool { return sameKey(s.items[i], k) })
 		return ok
 	}
 	for _, it := range s.items {
@@ -389,6 +419,25 @@ func (s *Set) Len() int {
 		return 0
 	}
 	return len(s.items)
+}
+
+// Grow makes room for n more items, as [Dict.Grow] does, and returns the number of bytes it
+// allocated.
+func (s *Set) Grow(n int) int {
+	allocated := 0
+	if n > cap(s.items)-len(s.items) {
+		s.items = slices.Grow(s.items, max(n, len(s.items)))
+		allocated += 16 * cap(s.items)
+	}
+	if total := len(s.items) + n; total > 8 {
+		var a int
+		s.index, a = s.index.reserve(total, len(s.items), func(i int) hashKey {
+			k, _ := keyOf(s.items[i])
+			return k
+		})
+		allocated += a
+	}
+	return allocated
 }
 
 // Items returns the elements in insertion order. The slice is the set's own storage: read it,

@@ -38,3 +38,63 @@ func TestEqualValuesStrict(t *testing.T) {
 		})
 	}
 }
+
+// TestEqualSharedLinear checks that Equal compares values with shared parts (DAGs, as a
+// pickle's memo makes them) in time linear in their graph: tuples, lists and dicts (t, t)
+// nested 60 deep have 2^60 leaves, so expanding them would never finish.
+func TestEqualSharedLinear(t *testing.T) {
+	build := func(leaf string) (tu, li, di any) {
+		tu, li, di = leaf, leaf, leaf
+		for range 60 {
+			tu = Tuple{tu, tu}
+			li = []any{li, li}
+			di = DictOf("a", di, "b", di)
+		}
+		return tu, li, di
+	}
+	a1, a2, a3 := build("leaf")
+	b1, b2, b3 := build("leaf")
+	c1, c2, c3 := build("lead")
+	for i, p := range [][3]any{{a1, b1, c1}, {a2, b2, c2}, {a3, b3, c3}} {
+		if !Equal(p[0], p[1]) {
+			t.Errorf("shape %d: equal DAGs compare unequal", i)
+		}
+		if Equal(p[0], p[2]) {
+			t.Errorf("shape %d: DAGs with different leaves compare equal", i)
+		}
+	}
+}
+
+// TestIndexHashSeeded checks that hashOf spreads ints crafted to collide under an unseeded
+// hash (the first version of keyIndex mixed ints with a fixed multiplier, so such ints all
+// took one slot and building a set of them took quadratic time).
+func TestIndexHashSeeded(t *testing.T) {
+	fixed := func(n int64) uint32 {
+		p := (uint64(n) ^ uint64('i')<<56) * 0x9E3779B97F4A7C15
+		return uint32(p ^ p>>32)
+	}
+	const mask = 1<<12 - 1
+	var crafted []int64
+	for n := int64(0); len(crafted) < 2000; n++ {
+		if fixed(n)&mask == 0 {
+			crafted = append(crafted, n)
+		}
+	}
+	slots := map[uint32]bool{}
+	for _, n := range crafted {
+		slots[hashOf(intKey(n))&mask] = true
+	}
+	// 2,000 keys spread at random over 4,096 slots fill about 1,585 of them.
+	if len(slots) < 1000 {
+		t.Fatalf("2,000 crafted ints take %d of 4,096 slots", len(slots))
+	}
+	s := &Set{}
+	for _, n := range crafted {
+		if err := s.Add(n); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if s.Len() != len(crafted) || !s.Contains(crafted[1999]) || s.Contains(crafted[1999]+1) {
+		t.Fatal("set contents wrong")
+	}
+}

@@ -122,25 +122,67 @@ func (z ZoneInfo) Location() (*time.Location, error) {
 // clock that is skipped or repeated: Fold 0 takes the offset in force before the transition,
 // Fold 1 the one after. It fails when the key is not in the local tz database.
 func (z ZoneInfo) UTCOffset(d DateTime) (time.Duration, error) {
+	off, _, err := z.zoneAt(d)
+	return off, err
+}
+
+// TZName returns the zone's abbreviation at wall clock d, as Python's zoneinfo gives it:
+// that of the same offset UTCOffset picks, so a skipped wall clock with Fold 0 has the name
+// in force before the transition ("CET" for 02:30 on the night Paris springs forward) and
+// with Fold 1 the one after ("CEST").
+func (z ZoneInfo) TZName(d DateTime) (string, error) {
+	_, name, err := z.zoneAt(d)
+	return name, err
+}
+
+// Fixed reports the offset and abbreviation of a zone that has no transitions at all
+// (ZoneInfo("UTC"), "Etc/GMT+5"): for it alone Python's utcoffset(None) and tzname(None),
+// which a time with this tzinfo answers, are not None.
+func (z ZoneInfo) Fixed() (time.Duration, string, bool) {
 	loc, err := z.Location()
 	if err != nil {
-		return 0, err
+		return 0, "", false
+	}
+	t := time.Unix(0, 0).In(loc)
+	if start, end := t.ZoneBounds(); !start.IsZero() || !end.IsZero() {
+		return 0, "", false
+	}
+	name, off := t.Zone()
+	return time.Duration(off) * time.Second, name, true
+}
+
+// zoneAt resolves wall clock d as zoneinfo's _find_trans does (PEP 495): the offset and
+// abbreviation of the zone in force at d; in a gap (a skipped wall clock) or a fold (a
+// repeated one), those in force before the transition for Fold 0 and after it for Fold 1.
+func (z ZoneInfo) zoneAt(d DateTime) (time.Duration, string, error) {
+	loc, err := z.Location()
+	if err != nil {
+		return 0, "", err
 	}
 	wall := time.Date(d.Year, time.Month(d.Month), d.Day, d.Hour, d.Minute, d.Second, d.Microsecond*1000, time.UTC).Unix()
-	_, before := time.Unix(wall-86400, 0).In(loc).Zone()
-	_, after := time.Unix(wall+86400, 0).In(loc).Zone()
+	nameBefore, before := time.Unix(wall-86400, 0).In(loc).Zone()
+	nameAfter, after := time.Unix(wall+86400, 0).In(loc).Zone()
 	okBefore := offsetAt(loc, wall-int64(before)) == before
 	okAfter := offsetAt(loc, wall-int64(after)) == after
-	off := before
+	off, name := before, ""
 	switch {
 	case okBefore && !okAfter:
-		off = before
 	case okAfter && !okBefore:
 		off = after
-	case d.Fold == 1:
-		off = after
+	case okBefore && okAfter: // no transition near d, or a fold
+		if d.Fold == 1 {
+			off = after
+		}
+	default: // a gap: the names of the offsets on either side
+		name = nameBefore
+		if d.Fold == 1 {
+			off, name = after, nameAfter
+		}
 	}
-	return time.Duration(off) * time.Second, nil
+	if name == "" {
+		name, _ = time.Unix(wall-int64(off), 0).In(loc).Zone()
+	}
+	return time.Duration(off) * time.Second, name, nil
 }
 
 func offsetAt(loc *time.Location, unix int64) int {

@@ -7,7 +7,14 @@
 //     must not grow with the iteration count. It runs over the in-memory cache of
 //     djangosessiontest and, with -redis, over a real Redis (db 5, prefix "djb-bench-mem").
 //
+// With -decode FILE it instead decodes one pickle file and prints, as one JSON line, the
+// process's peak resident memory (VmHWM) over its resident memory before reading the file,
+// the Go heap it allocated, and the decode error if any (-max-memory sets Codec.MaxMemory).
+// bench/memory/pydecode.py does the same with CPython's pickle.loads, for comparison.
+//
 // Usage: go run ./bench/memory [-sessions 100000] [-n 20000] [-redis 127.0.0.1:26379] [-json out.json]
+//
+//	go run ./bench/memory -decode FILE [-max-memory N]
 package main
 
 import (
@@ -61,7 +68,13 @@ func main() {
 	redisN := flag.Int("redis-n", 2_000, "the same for the Redis loop")
 	redisAddr := flag.String("redis", "", "Redis host:port for the Redis loop (loopback); empty: skip it")
 	jsonOut := flag.String("json", "", "write the results as JSON to this file")
+	decodeFile := flag.String("decode", "", "decode this pickle file and report peak memory, then exit")
+	maxMemory := flag.Int("max-memory", 0, "Codec.MaxMemory for -decode")
 	flag.Parse()
+	if *decodeFile != "" {
+		decodeOne(*decodeFile, *maxMemory)
+		return
+	}
 
 	p, err := typical()
 	check(err)
@@ -96,6 +109,27 @@ func main() {
 	}
 }
 
+// decodeOne decodes one pickle file and prints its memory figures as a JSON line.
+func decodeOne(path string, maxMemory int) {
+	runtime.GC()
+	r0 := statusKiB("VmRSS:")
+	var a, b runtime.MemStats
+	runtime.ReadMemStats(&a)
+	p, err := os.ReadFile(path)
+	check(err)
+	c := &pickle.Codec{MaxSize: -1, MaxMemory: maxMemory}
+	v, err := c.Decode(p)
+	runtime.ReadMemStats(&b)
+	msg := ""
+	if err != nil {
+		msg = err.Error()
+	}
+	out, _ := json.Marshal(map[string]any{"input_bytes": len(p), "peak_rss_kib": statusKiB("VmHWM:") - r0,
+		"allocated_bytes": b.TotalAlloc - a.TotalAlloc, "error": msg})
+	fmt.Println(string(out))
+	runtime.KeepAlive(v)
+}
+
 func check(err error) {
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "memory:", err)
@@ -116,7 +150,10 @@ func typical() ([]byte, error) {
 	return nil, fmt.Errorf("no typical fixture case")
 }
 
-func rssKiB() int {
+func rssKiB() int { return statusKiB("VmRSS:") }
+
+// statusKiB returns a field of /proc/self/status in KiB (VmRSS, VmHWM).
+func statusKiB(field string) int {
 	f, err := os.Open("/proc/self/status")
 	if err != nil {
 		return 0
@@ -124,7 +161,7 @@ func rssKiB() int {
 	defer f.Close()
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
-		if rest, ok := strings.CutPrefix(sc.Text(), "VmRSS:"); ok {
+		if rest, ok := strings.CutPrefix(sc.Text(), field); ok {
 			n, _ := strconv.Atoi(strings.Fields(rest)[0])
 			return n
 		}

@@ -215,6 +215,7 @@ func TestRejected(t *testing.T) {
 		{"decode missing file", "", []string{"decode", "/nonexistent/x.pickle"}, "no such file"},
 		{"encode not JSON", "{", []string{"encode"}, "input is not tagged JSON"},
 		{"encode unknown tag", `{"__py__": "frobnicator"}`, []string{"encode"}, "input is not tagged JSON"},
+		{"encode lone surrogate escape", `"\ud800"`, []string{"encode"}, "utf8_surrogatepass_b64"},
 		{"encode object not allowed", `{"__py__": "object", "global": "shop.Cart", "how": "reduce", "args": []}`, []string{"encode"}, "shop.Cart"},
 		{"loads tampered", "", []string{"loads", dumpedA1[:len(dumpedA1)-1] + "A"}, "rejected: bad signature"},
 		{"loads wrong salt", "", []string{"loads", "--salt", "other", dumpedA1}, "rejected: bad signature"},
@@ -457,6 +458,31 @@ func TestTimeoutAndCancel(t *testing.T) {
 		e := &env{ctx: ctx, stdin: strings.NewReader(""), stdout: &out, stderr: &errb, getenv: func(string) string { return "" }}
 		if code := e.main([]string{"get", "abcdefghij", "--cache", u}); code != exitRejected || !strings.Contains(errb.String(), "context canceled") {
 			t.Errorf("get on %s with a cancelled context: exit %d, stderr %q", u, code, errb.String())
+		}
+	}
+}
+
+// TestDecodeSharedValues checks that decode writes a value the pickle references many times
+// once (tagged JSON's shared/ref forms), and that encode reads it back: issue 16's hand-made
+// 12 KB pickle of a 10,000-char str referenced 1,000 times in a list referenced 100 times
+// printed 1 GB, and a 57-byte tuple (t, t) nested 24 deep ran out of memory.
+func TestDecodeSharedValues(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("\x80\x04X\x10\x27\x00\x00" + strings.Repeat("s", 10000) + "\x940](")
+	b.WriteString(strings.Repeat("h\x00", 1000) + "e\x940](" + strings.Repeat("h\x01", 100) + "e.")
+	nested := "\x80\x04\x8c\x04leaf" + strings.Repeat("2\x86", 24) + "."
+	for _, p := range []string{b.String(), nested} {
+		r := cli(t, nil, p, "decode")
+		if r.code != 0 || len(r.stdout) > 50000 {
+			t.Fatalf("decode: exit %d, %d bytes of output, stderr %q", r.code, len(r.stdout), r.stderr)
+		}
+		back := cli(t, nil, r.stdout, "encode")
+		if back.code != 0 || len(back.stdout) > 20000 {
+			t.Fatalf("encode: exit %d, %d bytes, stderr %q", back.code, len(back.stdout), back.stderr)
+		}
+		again := cli(t, nil, back.stdout, "decode")
+		if again.stdout != r.stdout {
+			t.Errorf("decode(encode(decode(p))) differs:\n%.300s\n%.300s", again.stdout, r.stdout)
 		}
 	}
 }

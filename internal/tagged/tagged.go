@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/djangobridge/bridge/py"
 )
@@ -23,16 +24,21 @@ import (
 // bare Global (a class or function reference, e.g. in the arguments of an inert Object).
 
 const (
-	taggedMaxDepth = 10000   // deeper values (or cycles) are refused by Marshal
-	taggedMaxNodes = 1 << 24 // values written, counting shared ones each time
+	taggedMaxDepth = 10000     // deeper values (or cycles) are refused by Marshal
+	taggedMaxBytes = 256 << 20 // the largest output Marshal writes
 )
 
 // Marshal encodes a value of the Go value model (see the package documentation) as
-// tagged JSON. Dicts keep their order. It fails for values outside the model, for cyclic
-// values, and for values whose expansion (shared values are written out each time) exceeds
-// 16M nodes.
+// tagged JSON. Dicts keep their order. A shareable value (see [shareID]) met more than once
+// is written in full the first time, wrapped as {"__py__": "shared", "id": N, "value": ...},
+// and as {"__py__": "ref", "id": N} after that, so the output is linear in the size of the
+// value's graph, not of its expansion. It fails for values outside the model, for cyclic
+// values, and when the output would exceed 256 MiB.
 func Marshal(v any) ([]byte, error) {
 	w := taggedWriter{}
+	if err := w.count(v, 0); err != nil {
+		return nil, err
+	}
 	if err := w.value(v, 0); err != nil {
 		return nil, err
 	}
@@ -40,12 +46,180 @@ func Marshal(v any) ([]byte, error) {
 }
 
 type taggedWriter struct {
-	buf   []byte
-	nodes int
+	buf []byte
+	// seen counts the occurrences of each shareable value (0, 1 or 2 for "more than once");
+	// ids holds the id of each shared value written so far, and -1 while it is being written
+	// (meeting it then means a cycle).
+	seen map[identity]uint8
+	ids  map[identity]int
+	// plain turns sharing off (inside tz objects, whose form depends on their owner).
+	plain bool
+}
+
+// minSharedLen is the length in bytes from which a str, bytes, bytearray or Decimal is
+// shareable: shorter ones are written out at each reference, which costs a bounded amount
+// per reference.
+const minSharedLen = 8
+
+// identity identifies a shareable value as the decoders share it: by the address (and
+// length) of its data.
+type identity struct {
+	kind byte
+	p    uintptr
+	n    int
+}
+
+// shareID returns the identity of a shareable value: a str, bytes or bytearray of at least
+// minSharedLen bytes (a str counted in UTF-8, lone surrogates as surrogatepass), an int
+// outside the int64 range (*big.Int), a Decimal whose text has at least minSharedLen bytes,
+// a non-empty list or tuple, a dict, OrderedDict, set, frozenset or inert object. Values of
+// other types have no identity and are written out each time (each is of bounded size).
+func shareID(v any) (identity, bool) {
+	switch x := v.(type) {
+	case string:
+		if len(x) >= minSharedLen {
+			return identity{'s', uintptr(unsafe.Pointer(unsafe.StringData(x))), len(x)}, true
+		}
+	case []byte:
+		if len(x) >= minSharedLen {
+			return identity{'b', uintptr(unsafe.Pointer(unsafe.SliceData(x))), len(x)}, true
+		}
+	case py.ByteArray:
+		if len(x) >= minSharedLen {
+			return identity{'a', uintptr(unsafe.Pointer(unsafe.SliceData(x))), len(x)}, true
+		}
+	case *big.Int:
+		if x != nil && !x.IsInt64() {
+			return identity{'i', uintptr(unsafe.Pointer(x)), 0}, true
+		}
+	case py.Decimal:
+		if len(x.Value) >= minSharedLen {
+			return identity{'D', uintptr(unsafe.Pointer(unsafe.StringData(x.Value))), len(x.Value)}, true
+		}
+	case []any:
+		if len(x) > 0 {
+			return identity{'l', uintptr(unsafe.Pointer(unsafe.SliceData(x))), len(x)}, true
+		}
+	case py.Tuple:
+		if len(x) > 0 {
+			return identity{'t', uintptr(unsafe.Pointer(unsafe.SliceData(x))), len(x)}, true
+		}
+	case *py.Dict:
+		if x != nil {
+			return identity{'d', uintptr(unsafe.Pointer(x)), 0}, true
+		}
+	case *py.OrderedDict:
+		if x != nil {
+			return identity{'o', uintptr(unsafe.Pointer(x)), 0}, true
+		}
+	case *py.Set:
+		if x != nil {
+			return identity{'S', uintptr(unsafe.Pointer(x)), 0}, true
+		}
+	case *py.FrozenSet:
+		if x != nil {
+			return identity{'F', uintptr(unsafe.Pointer(x)), 0}, true
+		}
+	case *py.Object:
+		if x != nil {
+			return identity{'O', uintptr(unsafe.Pointer(x)), 0}, true
+		}
+	}
+	return identity{}, false
+}
+
+// count records the occurrences of the shareable values of v, visiting the inside of each
+// one once: its work is linear in the size of the graph.
+func (w *taggedWriter) count(v any, depth int) error {
+	if depth > taggedMaxDepth {
+		return ErrLimit
+	}
+	if id, ok := shareID(v); ok {
+		if w.seen == nil {
+			w.seen = make(map[identity]uint8)
+		}
+		n := w.seen[id]
+		if n > 0 {
+			w.seen[id] = 2
+			return nil
+		}
+		w.seen[id] = 1
+	}
+	list := func(items []any) error {
+		for _, it := range items {
+			if err := w.count(it, depth+1); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	pairs := func(items []py.Item) error {
+		for _, it := range items {
+			if err := w.count(it.Key, depth+1); err != nil {
+				return err
+			}
+			if err := w.count(it.Value, depth+1); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	switch x := v.(type) {
+	case []any:
+		return list(x)
+	case py.Tuple:
+		return list(x)
+	case *py.Set:
+		return list(x.Items())
+	case *py.FrozenSet:
+		return list(x.Items())
+	case *py.Dict:
+		return pairs(x.Items())
+	case *py.OrderedDict:
+		return pairs(x.Items())
+	case *py.Object:
+		if x == nil {
+			return nil
+		}
+		if err := list(x.Args); err != nil {
+			return err
+		}
+		if x.How == "newobj_ex" && x.Kwargs != nil {
+			if err := w.count(x.Kwargs, depth+1); err != nil {
+				return err
+			}
+		}
+		if x.HasState {
+			if err := w.count(x.State, depth+1); err != nil {
+				return err
+			}
+		}
+		if err := list(x.ListItems); err != nil {
+			return err
+		}
+		for _, kv := range x.DictItems {
+			if err := w.count(kv[0], depth+1); err != nil {
+				return err
+			}
+			if err := w.count(kv[1], depth+1); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// shared reports whether v is a shareable value met more than once, and returns its identity.
+func (w *taggedWriter) shared(v any) (identity, bool) {
+	if w.plain || w.seen == nil {
+		return identity{}, false
+	}
+	id, ok := shareID(v)
+	return id, ok && w.seen[id] > 1
 }
 
 // ErrLimit: a value too deep, cyclic or too large for Marshal.
-var ErrLimit = errors.New("tagged JSON: value too deep, cyclic or too large (or an int of more than 131072 bits)")
+var ErrLimit = errors.New("tagged JSON: value too deep, cyclic or too large (output over 256 MiB, or an int of more than 131072 bits)")
 
 func (w *taggedWriter) str(s string) {
 	w.buf = append(w.buf, '"')
@@ -160,10 +334,39 @@ func (w *taggedWriter) int(n *big.Int) error {
 }
 
 func (w *taggedWriter) value(v any, depth int) error {
-	w.nodes++
-	if depth > taggedMaxDepth || w.nodes > taggedMaxNodes {
+	if depth > taggedMaxDepth || len(w.buf) > taggedMaxBytes {
 		return ErrLimit
 	}
+	if id, ok := w.shared(v); ok {
+		if n, done := w.ids[id]; done {
+			if n < 0 {
+				return ErrLimit // a cycle
+			}
+			w.buf = append(w.buf, `{"__py__":"ref","id":`...)
+			w.buf = strconv.AppendInt(w.buf, int64(n), 10)
+			w.buf = append(w.buf, '}')
+			return nil
+		}
+		if w.ids == nil {
+			w.ids = make(map[identity]int)
+		}
+		n := len(w.ids)
+		w.ids[id] = -1
+		w.buf = append(w.buf, `{"__py__":"shared","id":`...)
+		w.buf = strconv.AppendInt(w.buf, int64(n), 10)
+		w.buf = append(w.buf, `,"value":`...)
+		if err := w.unshared(v, depth); err != nil {
+			return err
+		}
+		w.buf = append(w.buf, '}')
+		w.ids[id] = n
+		return nil
+	}
+	return w.unshared(v, depth)
+}
+
+// unshared writes v in full.
+func (w *taggedWriter) unshared(v any, depth int) error {
 	switch x := v.(type) {
 	case nil:
 		w.buf = append(w.buf, "null"...)
@@ -232,6 +435,10 @@ func (w *taggedWriter) value(v any, depth int) error {
 			s, ok := it.Key.(string)
 			if !ok || s == "__py__" || !utf8.ValidString(s) {
 				plain = false
+				break
+			}
+			if _, sh := w.shared(s); sh {
+				plain = false // a JSON object key cannot be a shared value or a reference
 				break
 			}
 		}
@@ -329,10 +536,63 @@ func (w *taggedWriter) value(v any, depth int) error {
 		w.buf = append(w.buf, '}')
 	case *py.Object:
 		return w.object(x, depth)
+	case py.TimeZone, py.ZoneInfo, py.PytzZone:
+		// A bare tzinfo (not a datetime's): the object Python's __reduce__ describes.
+		return w.object(tzObject(x.(py.TZInfo)), depth)
 	default:
 		return fmt.Errorf("tagged JSON: cannot write Go type %T: %w", v, errors.ErrUnsupported)
 	}
 	return nil
+}
+
+// tzObject returns a bare tzinfo as the inert object its pickle (and pytagged) describes:
+// zoneinfo.ZoneInfo._unpickle(key, 1), datetime.timezone(offset[, name]), or the pytz call.
+func tzObject(z py.TZInfo) *py.Object {
+	o := &py.Object{How: "reduce"}
+	switch x := z.(type) {
+	case py.ZoneInfo:
+		o.Global, o.Args = py.Global{Module: "zoneinfo", Name: "ZoneInfo._unpickle"}, py.Tuple{x.Key, int64(1)}
+	case py.TimeZone:
+		td, _ := py.NewTimeDelta(0, 0, int64(x.Offset/time.Microsecond))
+		o.Global, o.Args = py.Global{Module: "datetime", Name: "timezone"}, py.Tuple{td}
+		if x.Name != nil {
+			o.Args = append(o.Args, *x.Name)
+		}
+	case py.PytzZone:
+		o.Global, _ = py.ParseGlobal(x.Callable)
+		o.Args = x.Args
+	}
+	return o
+}
+
+// objectTZ returns the tzinfo an inert object of tzObject's forms stands for.
+func objectTZ(o *py.Object) (py.TZInfo, bool) {
+	if o.How != "reduce" || o.HasState || o.ListItems != nil || o.DictItems != nil {
+		return nil, false
+	}
+	switch g, a := o.Global.String(), o.Args; {
+	case g == "zoneinfo.ZoneInfo._unpickle" && len(a) == 2:
+		if key, ok := a[0].(string); ok && key != "" {
+			return py.ZoneInfo{Key: key}, true
+		}
+	case g == "datetime.timezone" && (len(a) == 1 || len(a) == 2):
+		td, ok := a[0].(py.TimeDelta)
+		if !ok {
+			return nil, false
+		}
+		z := py.TimeZone{Offset: td.Duration()}
+		if len(a) == 2 {
+			name, ok := a[1].(string)
+			if !ok {
+				return nil, false
+			}
+			z.Name = &name
+		}
+		return z, true
+	case g == "pytz._UTC" || g == "pytz._p" || g == "pytz.FixedOffset":
+		return py.PytzZone{Callable: g, Args: a}, true
+	}
+	return nil, false
 }
 
 func (w *taggedWriter) object(o *py.Object, depth int) error {
@@ -406,18 +666,14 @@ func (w *taggedWriter) tz(z py.TZInfo, dt *py.DateTime) {
 		}
 	}
 	w.field("utcoffset_seconds")
-	var off time.Duration
-	var offErr error = errors.New("no date")
-	if dt != nil {
-		off, offErr = z.UTCOffset(*dt)
-	}
-	if offErr != nil {
-		w.buf = append(w.buf, "null"...)
-	} else {
+	off, haveOff := utcOffset(z, dt)
+	if haveOff {
 		w.seconds(off)
+	} else {
+		w.buf = append(w.buf, "null"...)
 	}
 	w.field("tzname")
-	if name, ok := tzName(z, dt, off, offErr == nil); ok {
+	if name, ok := tzName(z, dt); ok {
 		w.str(name)
 	} else {
 		w.buf = append(w.buf, "null"...)
@@ -440,7 +696,10 @@ func (w *taggedWriter) tz(z py.TZInfo, dt *py.DateTime) {
 		w.buf = append(w.buf, `{"callable":`...)
 		w.str(x.Callable)
 		w.field("args")
+		plain := w.plain
+		w.plain = true
 		_ = w.list(x.Args, 0)
+		w.plain = plain
 		w.buf = append(w.buf, '}')
 	}
 	w.buf = append(w.buf, '}')
@@ -454,8 +713,38 @@ func (w *taggedWriter) seconds(d time.Duration) {
 	w.buf = strconv.AppendFloat(w.buf, d.Seconds(), 'g', -1, 64)
 }
 
-// tzName returns what Python's tzname() gives, where this package can tell.
-func tzName(z py.TZInfo, dt *py.DateTime, off time.Duration, haveOff bool) (string, bool) {
+// utcOffset returns what Python's utcoffset() gives for the datetime dt with tzinfo z, or for a
+// time (dt nil), what z.utcoffset(None) gives: the offset of a fixed-offset tzinfo, and None
+// (false) for one whose offset depends on the date.
+func utcOffset(z py.TZInfo, dt *py.DateTime) (time.Duration, bool) {
+	if dt != nil {
+		off, err := z.UTCOffset(*dt)
+		return off, err == nil
+	}
+	switch x := z.(type) {
+	case py.TimeZone:
+		return x.Offset, true
+	case py.ZoneInfo:
+		off, _, ok := x.Fixed()
+		return off, ok
+	case py.PytzZone:
+		switch {
+		case x.Callable == "pytz._UTC", x.Callable == "pytz.FixedOffset":
+			off, err := x.UTCOffset(py.DateTime{})
+			return off, err == nil
+		case len(x.Args) == 1: // a StaticTzInfo
+			if key, ok := x.Args[0].(string); ok {
+				off, _, ok := py.ZoneInfo{Key: key}.Fixed()
+				return off, ok
+			}
+		}
+	}
+	return 0, false
+}
+
+// tzName returns what Python's tzname() gives for the datetime dt with tzinfo z (or for a
+// time, dt nil: z.tzname(None)), where this package can tell.
+func tzName(z py.TZInfo, dt *py.DateTime) (string, bool) {
 	switch x := z.(type) {
 	case py.TimeZone:
 		if x.Name != nil {
@@ -465,46 +754,132 @@ func tzName(z py.TZInfo, dt *py.DateTime, off time.Duration, haveOff bool) (stri
 			return "UTC", true
 		}
 		return "UTC" + py.FormatUTCOffset(x.Offset), true
+	case py.ZoneInfo:
+		if dt == nil {
+			_, name, ok := x.Fixed()
+			return name, ok
+		}
+		name, err := x.TZName(*dt)
+		return name, err == nil
 	case py.PytzZone:
-		if x.Callable == "pytz._UTC" {
+		switch {
+		case x.Callable == "pytz._UTC":
 			return "UTC", true
-		}
-		if x.Callable == "pytz.FixedOffset" {
+		case x.Callable == "pytz.FixedOffset":
 			return "", false // pytz's FixedOffset.tzname() is None
-		}
-		if len(x.Args) == 4 {
-			if s, ok := x.Args[3].(string); ok {
-				return s, true
+		case len(x.Args) == 4: // a DstTzInfo: its own abbreviation, or for a time its zone
+			if dt == nil {
+				s, ok := x.Args[0].(string)
+				return s, ok
 			}
-		}
-	}
-	if dt != nil && haveOff {
-		var key string
-		switch x := z.(type) {
-		case py.ZoneInfo:
-			key = x.Key
-		case py.PytzZone:
-			key, _ = x.Args[0].(string)
-		}
-		if loc, err := (py.ZoneInfo{Key: key}).Location(); err == nil {
-			name, _ := dt.Time(nil).In(loc).Zone()
-			return name, true
+			s, ok := x.Args[3].(string)
+			return s, ok
+		case len(x.Args) == 1: // a StaticTzInfo
+			if key, ok := x.Args[0].(string); ok {
+				_, name, ok := py.ZoneInfo{Key: key}.Fixed()
+				return name, ok
+			}
 		}
 	}
 	return "", false
 }
 
+// Unmarshal decodes tagged JSON into a value of the Go value model. A "shared" value and the
+// "ref"s to it decode to one Go value (the same pointer, slice or string), as the pickle
+// decoder shares a memoized value. Input that is not valid UTF-8, or that writes a lone
+// surrogate as a \u escape, is refused: a str holding lone surrogates is written with the
+// "str" tag's utf8_surrogatepass_b64.
 func Unmarshal(data []byte) (any, error) {
+	if err := checkText(data); err != nil {
+		return nil, err
+	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
-	v, err := readTagged(dec, 0)
+	raw, err := readRaw(dec, 0)
 	if err != nil {
 		return nil, err
 	}
 	if _, err := dec.Token(); err == nil {
 		return nil, errTagged("trailing data after the value")
 	}
-	return v, nil
+	r := reader{}
+	return r.fromRaw(raw)
+}
+
+// reader holds the shared values read so far.
+type reader struct {
+	shared map[int64]any
+	open   map[int64]bool // ids whose value is being read (a ref to one is a cycle)
+}
+
+// ErrLoneSurrogate reports a lone surrogate written as a JSON \u escape, which a JSON decoder
+// would silently turn into U+FFFD.
+var ErrLoneSurrogate = errors.New(`tagged JSON: a lone surrogate written as a \u escape; write a str that holds one as {"__py__": "str", "utf8_surrogatepass_b64": ...}`)
+
+// checkText refuses input that is not UTF-8, or whose strings hold a \u escape of a lone
+// surrogate (a high surrogate not followed by a \u escape of a low one, or a low one alone).
+func checkText(data []byte) error {
+	if !utf8.Valid(data) {
+		return errTagged("input is not valid UTF-8")
+	}
+	inStr := false
+	for i := 0; i < len(data); i++ {
+		c := data[i]
+		if !inStr {
+			inStr = c == '"'
+			continue
+		}
+		switch c {
+		case '"':
+			inStr = false
+		case '\\':
+			if i+1 >= len(data) {
+				return nil // the JSON decoder reports it
+			}
+			if data[i+1] != 'u' {
+				i++
+				continue
+			}
+			u, ok := hex4(data, i+2)
+			if !ok {
+				return nil // the JSON decoder reports it
+			}
+			i += 5
+			switch {
+			case u >= 0xDC00 && u <= 0xDFFF:
+				return ErrLoneSurrogate
+			case u >= 0xD800 && u <= 0xDBFF:
+				if i+2 < len(data) && data[i+1] == '\\' && data[i+2] == 'u' {
+					if lo, ok := hex4(data, i+3); ok && lo >= 0xDC00 && lo <= 0xDFFF {
+						i += 6
+						continue
+					}
+				}
+				return ErrLoneSurrogate
+			}
+		}
+	}
+	return nil
+}
+
+func hex4(b []byte, i int) (rune, bool) {
+	if i+4 > len(b) {
+		return 0, false
+	}
+	var r rune
+	for _, c := range b[i : i+4] {
+		switch {
+		case c >= '0' && c <= '9':
+			r = r<<4 | rune(c-'0')
+		case c >= 'a' && c <= 'f':
+			r = r<<4 | rune(c-'a'+10)
+		case c >= 'A' && c <= 'F':
+			r = r<<4 | rune(c-'A'+10)
+		default:
+			return 0, false
+		}
+	}
+	return r, true
 }
 
 func errTagged(format string, args ...any) error {
@@ -579,15 +954,7 @@ func readRaw(dec *json.Decoder, depth int) (any, error) {
 	}
 }
 
-func readTagged(dec *json.Decoder, depth int) (any, error) {
-	raw, err := readRaw(dec, depth)
-	if err != nil {
-		return nil, err
-	}
-	return fromRaw(raw)
-}
-
-func fromRaw(raw any) (any, error) {
+func (r *reader) fromRaw(raw any) (any, error) {
 	switch x := raw.(type) {
 	case nil, bool, string:
 		return x, nil
@@ -602,7 +969,7 @@ func fromRaw(raw any) (any, error) {
 	case []any:
 		out := make([]any, len(x))
 		for i, it := range x {
-			v, err := fromRaw(it)
+			v, err := r.fromRaw(it)
 			if err != nil {
 				return nil, err
 			}
@@ -614,7 +981,7 @@ func fromRaw(raw any) (any, error) {
 		if !ok {
 			d := py.NewDict(len(x.keys))
 			for i, k := range x.keys {
-				v, err := fromRaw(x.vals[i])
+				v, err := r.fromRaw(x.vals[i])
 				if err != nil {
 					return nil, err
 				}
@@ -623,9 +990,52 @@ func fromRaw(raw any) (any, error) {
 			return d, nil
 		}
 		t, _ := tag.(string)
-		return fromTag(t, x)
+		switch t {
+		case "shared":
+			return r.sharedValue(x)
+		case "ref":
+			id, err := fieldInt(x, "id")
+			if err != nil {
+				return nil, err
+			}
+			v, ok := r.shared[id]
+			if !ok {
+				if r.open[id] {
+					return nil, errTagged("ref %d inside its own shared value (a cycle)", id)
+				}
+				return nil, errTagged("ref %d before its shared value", id)
+			}
+			return v, nil
+		}
+		return r.fromTag(t, x)
 	}
 	return nil, errTagged("unexpected %T", raw)
+}
+
+// sharedValue reads {"__py__": "shared", "id": N, "value": v}.
+func (r *reader) sharedValue(o *jsonObject) (any, error) {
+	id, err := fieldInt(o, "id")
+	if err != nil {
+		return nil, err
+	}
+	raw, ok := o.get("value")
+	if !ok {
+		return nil, errTagged("shared %d has no value", id)
+	}
+	if _, dup := r.shared[id]; dup || r.open[id] {
+		return nil, errTagged("shared id %d defined twice", id)
+	}
+	if r.open == nil {
+		r.open, r.shared = make(map[int64]bool), make(map[int64]any)
+	}
+	r.open[id] = true
+	v, err := r.fromRaw(raw)
+	if err != nil {
+		return nil, err
+	}
+	delete(r.open, id)
+	r.shared[id] = v
+	return v, nil
 }
 
 func fieldString(o *jsonObject, k string) (string, error) {
@@ -650,7 +1060,7 @@ func fieldInt(o *jsonObject, k string) (int64, error) {
 	return i, nil
 }
 
-func fieldItems(o *jsonObject, k string) ([]any, error) {
+func (r *reader) fieldItems(o *jsonObject, k string) ([]any, error) {
 	v, ok := o.get(k)
 	l, isList := v.([]any)
 	if !ok || !isList {
@@ -658,7 +1068,7 @@ func fieldItems(o *jsonObject, k string) ([]any, error) {
 	}
 	out := make([]any, len(l))
 	for i, it := range l {
-		x, err := fromRaw(it)
+		x, err := r.fromRaw(it)
 		if err != nil {
 			return nil, err
 		}
@@ -667,8 +1077,8 @@ func fieldItems(o *jsonObject, k string) ([]any, error) {
 	return out, nil
 }
 
-func fieldPairs(o *jsonObject, k string) ([]py.Item, error) {
-	items, err := fieldItems(o, k)
+func (r *reader) fieldPairs(o *jsonObject, k string) ([]py.Item, error) {
+	items, err := r.fieldItems(o, k)
 	if err != nil {
 		return nil, err
 	}
@@ -695,7 +1105,7 @@ func fieldB64(o *jsonObject, k string) ([]byte, error) {
 	return b, nil
 }
 
-func fromTag(tag string, o *jsonObject) (any, error) {
+func (r *reader) fromTag(tag string, o *jsonObject) (any, error) {
 	switch tag {
 	case "int":
 		s, err := fieldString(o, "value")
@@ -722,10 +1132,10 @@ func fromTag(tag string, o *jsonObject) (any, error) {
 		}
 		return string(b), nil
 	case "tuple":
-		items, err := fieldItems(o, "items")
+		items, err := r.fieldItems(o, "items")
 		return py.Tuple(items), err
 	case "set", "frozenset":
-		items, err := fieldItems(o, "items")
+		items, err := r.fieldItems(o, "items")
 		if err != nil {
 			return nil, err
 		}
@@ -750,7 +1160,7 @@ func fromTag(tag string, o *jsonObject) (any, error) {
 		}
 		return py.ByteArray(b), err
 	case "dict", "OrderedDict":
-		pairs, err := fieldPairs(o, "items")
+		pairs, err := r.fieldPairs(o, "items")
 		if err != nil {
 			return nil, err
 		}
@@ -783,7 +1193,7 @@ func fromTag(tag string, o *jsonObject) (any, error) {
 		fold, _ := fieldInt(o, "fold")
 		d.Fold = int(fold)
 		tzr, _ := o.get("tzinfo")
-		if d.TZ, err = taggedTZ(tzr); err != nil {
+		if d.TZ, err = r.taggedTZ(tzr); err != nil {
 			return nil, err
 		}
 		return d, nil
@@ -809,7 +1219,7 @@ func fromTag(tag string, o *jsonObject) (any, error) {
 		fold, _ := fieldInt(o, "fold")
 		t.Fold = int(fold)
 		tzr, _ := o.get("tzinfo")
-		if t.TZ, err = taggedTZ(tzr); err != nil {
+		if t.TZ, err = r.taggedTZ(tzr); err != nil {
 			return nil, err
 		}
 		return t, nil
@@ -866,7 +1276,7 @@ func fromTag(tag string, o *jsonObject) (any, error) {
 		}
 		return parseGlobal(s)
 	case "object":
-		return taggedObject(o)
+		return r.taggedObject(o)
 	}
 	return nil, errTagged("unknown tag %q", tag)
 }
@@ -916,7 +1326,7 @@ func parseClock(s string, h, m, sec, us *int) error {
 	return nil
 }
 
-func taggedTZ(raw any) (py.TZInfo, error) {
+func (r *reader) taggedTZ(raw any) (py.TZInfo, error) {
 	if raw == nil {
 		return nil, nil
 	}
@@ -933,7 +1343,7 @@ func taggedTZ(raw any) (py.TZInfo, error) {
 		if err != nil {
 			return nil, err
 		}
-		args, err := fieldItems(ro, "args")
+		args, err := r.fieldItems(ro, "args")
 		if err != nil {
 			return nil, err
 		}
@@ -970,7 +1380,7 @@ func taggedTZ(raw any) (py.TZInfo, error) {
 	return nil, errTagged("unsupported tzinfo class %q", class)
 }
 
-func taggedObject(o *jsonObject) (any, error) {
+func (r *reader) taggedObject(o *jsonObject) (any, error) {
 	name, err := fieldString(o, "global")
 	if err != nil {
 		return nil, err
@@ -985,7 +1395,7 @@ func taggedObject(o *jsonObject) (any, error) {
 	}
 	obj := &py.Object{Global: g, How: how}
 	if _, ok := o.get("args"); ok {
-		args, err := fieldItems(o, "args")
+		args, err := r.fieldItems(o, "args")
 		if err != nil {
 			return nil, err
 		}
@@ -994,7 +1404,7 @@ func taggedObject(o *jsonObject) (any, error) {
 		obj.Args = py.Tuple{}
 	}
 	if kw, ok := o.get("kwargs"); ok {
-		v, err := fromRaw(kw)
+		v, err := r.fromRaw(kw)
 		if err != nil {
 			return nil, err
 		}
@@ -1005,19 +1415,19 @@ func taggedObject(o *jsonObject) (any, error) {
 		obj.Kwargs = d
 	}
 	if st, ok := o.get("state"); ok {
-		v, err := fromRaw(st)
+		v, err := r.fromRaw(st)
 		if err != nil {
 			return nil, err
 		}
 		obj.State, obj.HasState = v, true
 	}
 	if _, ok := o.get("listitems"); ok {
-		if obj.ListItems, err = fieldItems(o, "listitems"); err != nil {
+		if obj.ListItems, err = r.fieldItems(o, "listitems"); err != nil {
 			return nil, err
 		}
 	}
 	if _, ok := o.get("dictitems"); ok {
-		pairs, err := fieldPairs(o, "dictitems")
+		pairs, err := r.fieldPairs(o, "dictitems")
 		if err != nil {
 			return nil, err
 		}
@@ -1025,6 +1435,9 @@ func taggedObject(o *jsonObject) (any, error) {
 		for i, p := range pairs {
 			obj.DictItems[i] = [2]any{p.Key, p.Value}
 		}
+	}
+	if z, ok := objectTZ(obj); ok {
+		return z, nil
 	}
 	return obj, nil
 }
