@@ -11,7 +11,9 @@ timezone.now(), and for signing ops time.time(), are fixed for that request).
 Errors never end the process. stdout carries only responses; everything else goes to stderr.
 Started by internal/pybridge with DJANGOBRIDGE_REDIS, DJANGOBRIDGE_REDIS_REPLICA,
 DJANGOBRIDGE_MEMCACHED set; uses Redis db DJANGOBRIDGE_REDIS_DB (default 2) and prefixes
-memcached keys with DJANGOBRIDGE_KEY_PREFIX (default none).
+memcached keys with DJANGOBRIDGE_KEY_PREFIX (default none). The database of the db and cached_db
+engines is a temporary SQLite file, or the one DJANGOBRIDGE_DB_URL names (djharness.setup); the
+file engine writes to DJANGOBRIDGE_SESSION_FILE_PATH (default: a temp dir of this process).
 """
 import base64
 import contextlib
@@ -76,6 +78,12 @@ class Bridge:
             overrides["SESSION_CACHE_ALIAS"] = req["config"]
         with contextlib.ExitStack() as stack:
             stack.enter_context(override_settings(**overrides))
+            if engine == "file":
+                # The file engine caches SESSION_FILE_PATH on its class: forget it, so that a
+                # "settings" override of SESSION_FILE_PATH applies to this request only.
+                forget = djharness.forget_file_storage_path
+                forget()
+                stack.callback(forget)
             if req.get("now") is not None:
                 stack.enter_context(djharness.fixed_clock(int(req["now"]), patch_time=patch_time))
             yield engine
@@ -92,11 +100,14 @@ class Bridge:
 
         data = store._session_cache if hasattr(store, "_session_cache") else {}
         key = store.session_key
-        return {
+        out = {
             "session_key": key,
             "server_key": self.server_key(req, engine, key),
             "data": pytagged.to_tagged(dict(data)),
         }
+        if engine == "file":
+            out["file"] = store._key_to_file(key) if key else None
+        return out
 
     @staticmethod
     def apply_expiry(store, req):
@@ -112,7 +123,10 @@ class Bridge:
         from importlib import metadata
 
         pkgs = {}
-        for p in ("Django", "pymemcache", "pylibmc", "redis", "django-redis", "pytz"):
+        from django.conf import settings
+
+        for p in ("Django", "pymemcache", "pylibmc", "redis", "django-redis", "pytz",
+                  "psycopg", "psycopg2-binary", "mysqlclient"):
             try:
                 pkgs[p] = metadata.version(p)
             except metadata.PackageNotFoundError:
@@ -128,6 +142,8 @@ class Bridge:
             "caches": self.caches,
             "redis_db": cachemod.REDIS_DB,
             "key_prefix": cachemod.MEMCACHED_KEY_PREFIX,
+            "database": djharness.database_info(),
+            "session_file_path": settings.SESSION_FILE_PATH,
             "pid": os.getpid(),
         }
 
@@ -221,6 +237,31 @@ class Bridge:
                 "expiry_date": store.get_expiry_date().isoformat(),
                 "expire_at_browser_close": store.get_expire_at_browser_close(),
                 "session_key": store.session_key,
+            }
+
+    def op_clear_expired(self, req):
+        """Django's `clearsessions` for the request's engine; counts what it removed."""
+        from django.core.management import call_command
+
+        with self.session_context(req) as engine:
+            store_cls = type(djharness.session_store(engine))
+
+            def count():
+                if engine in ("db", "cached_db"):
+                    return store_cls.get_model_class().objects.count()
+                if engine == "file":
+                    from django.conf import settings
+
+                    prefix = settings.SESSION_COOKIE_NAME
+                    return sum(1 for f in os.listdir(store_cls._get_storage_path()) if f.startswith(prefix))
+                return None  # cache: the server expires entries; signed_cookies: nothing stored
+
+            before = count()
+            call_command("clearsessions", verbosity=0)
+            after = count()
+            return {
+                "removed": None if before is None else before - after,
+                "remaining": after,
             }
 
     def op_cache_key(self, req):

@@ -1,6 +1,7 @@
 """Shared Django-side machinery of gen_fixtures.py and bridge.py.
 
-- setup(): configure the environment, django.setup(), migrate a fresh SQLite db (seeds alice).
+- setup(): configure the environment, django.setup(), migrate a fresh database (seeds alice): a
+  temporary SQLite file, or with DJANGOBRIDGE_DB_URL a database of this process on that server.
 - fixed_clock(now, patch_time): time.time and django.utils.timezone.now at a fixed instant.
 - deterministic_random(seed): Django's get_random_string (CSRF secrets, masks) from a seeded RNG.
 - fixed_session_keys(keys): SessionBase._get_new_session_key hands out the given keys first.
@@ -27,12 +28,20 @@ ENGINE_MODULE = {
     "cache": "django.contrib.sessions.backends.cache",
     "cached_db": "django.contrib.sessions.backends.cached_db",
     "db": "django.contrib.sessions.backends.db",
+    "file": "django.contrib.sessions.backends.file",
     "signed_cookies": "django.contrib.sessions.backends.signed_cookies",
 }
 
 
 def setup(redis_db=None, key_prefix=None):
-    """Configure and start Django with a fresh SQLite database in a temp dir; return its path."""
+    """Configure and start Django with a fresh, migrated database; return a temp dir to remove.
+
+    Without DJANGOBRIDGE_DB_URL the database is a SQLite file in that temp dir. With a sqlite:///
+    URL it is that file. With a postgres:// or mysql:// URL it is a database of this process on
+    that server, ``<NAME>_<Django id without the dot>_<pid>`` (created here, dropped when the
+    process exits), unless DJANGOBRIDGE_DB_NAME names one (used as it is, created if missing,
+    kept). The file engine's SESSION_FILE_PATH defaults to <temp dir>/sessions.
+    """
     if redis_db is not None:
         os.environ["DJANGOBRIDGE_REDIS_DB"] = str(redis_db)
     if key_prefix is not None:
@@ -40,18 +49,121 @@ def setup(redis_db=None, key_prefix=None):
     # In memory when possible: SQLite syncs every commit, slow on a busy disk.
     shm = "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else None
     tmp = tempfile.mkdtemp(prefix="djangobridge-", dir=shm)
-    os.environ["DJANGOBRIDGE_SQLITE"] = os.path.join(tmp, "db.sqlite3")
+    url = os.environ.get("DJANGOBRIDGE_DB_URL", "")
+    server_db = bool(url) and not url.lower().startswith("sqlite:")
+    own_db = server_db and not os.environ.get("DJANGOBRIDGE_DB_NAME")
+    if not url:
+        os.environ["DJANGOBRIDGE_SQLITE"] = os.path.join(tmp, "db.sqlite3")
+    if not os.environ.get("DJANGOBRIDGE_SESSION_FILE_PATH"):
+        os.environ["DJANGOBRIDGE_SESSION_FILE_PATH"] = os.path.join(tmp, "sessions")
+    os.makedirs(os.environ["DJANGOBRIDGE_SESSION_FILE_PATH"], exist_ok=True)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "djproject.settings")
     import warnings
 
     warnings.simplefilter("ignore")  # deprecation noise (PickleSerializer, positional Signer args)
     _quiet_pylibmc()
     import django
+
+    if own_db:
+        from urllib.parse import urlsplit
+
+        base = urlsplit(url).path.lstrip("/") or "djangobridge"
+        os.environ["DJANGOBRIDGE_DB_NAME"] = "%s_%d%d_%d" % ((base,) + django.VERSION[:2] + (os.getpid(),))
     from django.core.management import call_command
 
     django.setup()
-    call_command("migrate", verbosity=0, interactive=False)
+    if server_db:
+        create_database()
+        if own_db:
+            import atexit
+
+            atexit.register(drop_database)
+        with migrate_lock():
+            call_command("migrate", verbosity=0, interactive=False)
+    else:
+        call_command("migrate", verbosity=0, interactive=False)
     return tmp
+
+
+def _quote_name(name):
+    from django.db import connection
+
+    return connection.ops.quote_name(name)
+
+
+def create_database():
+    """Create the default database (PostgreSQL or MySQL) when it does not exist yet."""
+    from django.db import connection
+
+    name = connection.settings_dict["NAME"]
+    with connection._nodb_cursor() as cur:
+        if connection.vendor == "mysql":
+            cur.execute(
+                "CREATE DATABASE IF NOT EXISTS %s CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"
+                % _quote_name(name)
+            )
+            return
+        cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
+        if cur.fetchone():
+            return
+        try:
+            cur.execute("CREATE DATABASE %s ENCODING 'UTF8'" % _quote_name(name))
+        except Exception:
+            # Another process created it meanwhile.
+            cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
+            if not cur.fetchone():
+                raise
+
+
+def drop_database():
+    """Drop the default database (the process's own one); called at exit."""
+    from django.db import connection, connections
+
+    name = connection.settings_dict["NAME"]
+    connections.close_all()
+    try:
+        with connection._nodb_cursor() as cur:
+            if connection.vendor == "mysql":
+                cur.execute("DROP DATABASE IF EXISTS %s" % _quote_name(name))
+            else:
+                cur.execute("DROP DATABASE IF EXISTS %s WITH (FORCE)" % _quote_name(name))
+    except Exception as e:  # the process is ending: say so, do not fail
+        print(f"djharness: could not drop database {name}: {e}", file=sys.stderr)
+
+
+@contextlib.contextmanager
+def migrate_lock():
+    """Serialise migrate between processes sharing one database (DJANGOBRIDGE_DB_NAME)."""
+    from django.db import connection
+
+    with connection.cursor() as cur:
+        if connection.vendor == "mysql":
+            lock = "djangobridge-migrate-" + connection.settings_dict["NAME"]
+            cur.execute("SELECT GET_LOCK(%s, 300)", [lock[:64]])
+        else:
+            cur.execute("SELECT pg_advisory_lock(72271)")  # per database in PostgreSQL
+    try:
+        yield
+    finally:
+        with connection.cursor() as cur:
+            if connection.vendor == "mysql":
+                cur.execute("SELECT RELEASE_LOCK(%s)", [lock[:64]])
+            else:
+                cur.execute("SELECT pg_advisory_unlock(72271)")
+
+
+def database_info():
+    """The default database, for ping: vendor, NAME, HOST, PORT, USER (never the password)."""
+    from django.db import connection
+
+    sd = connection.settings_dict
+    return {
+        "vendor": connection.vendor,
+        "name": str(sd["NAME"]),
+        "host": sd.get("HOST") or "",
+        "port": str(sd.get("PORT") or ""),
+        "user": sd.get("USER") or "",
+    }
 
 
 def _quiet_pylibmc():
@@ -170,6 +282,15 @@ def session_store(engine, session_key=None):
     from importlib import import_module
 
     return import_module(ENGINE_MODULE.get(engine, engine)).SessionStore(session_key)
+
+
+def forget_file_storage_path():
+    """The file engine keeps SESSION_FILE_PATH on its class once read; make it read it again."""
+    from importlib import import_module
+
+    cls = import_module(ENGINE_MODULE["file"]).SessionStore
+    if "_storage_path" in cls.__dict__:
+        del cls._storage_path
 
 
 def run_request(view, path="/", cookies=None, method="get"):

@@ -5,7 +5,9 @@
 # with the pinned pyenv interpreter, installing compat_test/requirements/django-<id>.txt.
 # Idempotent: a venv whose stamp matches its interpreter and requirements file is left alone,
 # so a rerun with nothing changed takes well under a second. Quiet unless something is done.
-# Installs Debian's libmemcached-dev and zlib1g-dev (pylibmc compiles against them) when missing.
+# Installs Debian's build dependencies when missing: libmemcached-dev and zlib1g-dev (pylibmc
+# compiles against them), libmariadb-dev, pkg-config and gcc (mysqlclient compiles against
+# MariaDB's client library, found through pkg-config). The PostgreSQL drivers are binary wheels.
 set -euo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
 VENVS="${DJANGOBRIDGE_VENVS:-$HERE/.venvs}"
@@ -52,9 +54,9 @@ for entry in "${VERSIONS[@]}"; do
 done
 [ ${#pending[@]} -eq 0 ] && exit 0
 
-# pylibmc builds from source against libmemcached.
+# pylibmc builds from source against libmemcached, mysqlclient against libmariadb (pkg-config).
 missing=()
-for pkg in libmemcached-dev zlib1g-dev; do
+for pkg in libmemcached-dev zlib1g-dev libmariadb-dev pkg-config gcc; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
 done
 if [ ${#missing[@]} -gt 0 ]; then

@@ -4,7 +4,8 @@
 #   scripts/demo.sh
 #
 # On a fresh machine it makes the Django 5.2 venv (compat_test/setup.sh 5.2; the first run takes
-# a minute or two) and starts Redis + memcached on loopback (scripts/servers-start.sh). Then it starts:
+# a minute or two) and starts the test servers on loopback (scripts/servers-start.sh: Redis and
+# memcached, which the demo uses, and PostgreSQL and MariaDB, which it does not). Then it starts:
 #   - the Django project of compat_test/djproject (Django 5.2, runserver on 127.0.0.1, a fresh
 #     SQLite database with the user alice/wonderland, SESSION_ENGINE cache on the "redis" alias
 #     in Redis db 3, CSRF_USE_SESSIONS = True);
@@ -58,7 +59,7 @@ if [ -n "${DJANGOBRIDGE_REDIS:-}" ] && [ -n "${DJANGOBRIDGE_SKIP_SETUP:-}" ]; th
   # docker-compose: the servers are the stack's own services.
   say "Redis at $DJANGOBRIDGE_REDIS (given by the environment)"
 else
-  say "Redis and memcached on loopback (scripts/servers-start.sh)"
+  say "Redis, memcached, PostgreSQL and MariaDB on loopback (scripts/servers-start.sh)"
   if ! { [ -f .run/redis.pid ] && kill -0 "$(cat .run/redis.pid)" 2>/dev/null; }; then
     STARTED_SERVERS=1
   fi

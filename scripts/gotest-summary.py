@@ -14,6 +14,7 @@ import re
 import sys
 from collections import OrderedDict, defaultdict
 
+GO_PROGRESS = re.compile(r"^go: (downloading|finding|extracting) ")
 VERSION = re.compile(r"(?:^|/)(?:django-)?(3\.2|4\.2|5\.2|6\.0|6\.1)(?:/|$)")
 
 outputs = defaultdict(list)          # (pkg, test) -> output lines
@@ -25,9 +26,12 @@ for raw in sys.stdin:
     try:
         ev = json.loads(raw)
     except ValueError:
-        # Build errors and anything else go test prints outside JSON.
         print(raw)
-        build_failed.append(raw)
+        # The go command's progress notes on a cold module cache ("go: downloading m v1.2.3",
+        # "go: finding module for package ...", "go: extracting ...") are not failures; build
+        # errors and anything else go test prints outside JSON are.
+        if not GO_PROGRESS.match(raw):
+            build_failed.append(raw)
         continue
     pkg, test, action = ev.get("Package", ""), ev.get("Test"), ev.get("Action")
     if action == "output":

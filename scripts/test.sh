@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, as the README's quick start runs it: makes the per-Django virtualenvs
-# (compat_test/setup.sh), starts Redis and memcached on loopback (scripts/servers-start.sh), runs
-# every Go test with the race detector and the live tests on, across every Django version, then
-# stops the servers it started. The summary at the end counts tests per Django version and lists
+# (compat_test/setup.sh), starts Redis, memcached, PostgreSQL and MariaDB on loopback
+# (scripts/servers-start.sh), runs every Go test with the race detector and the live tests on,
+# across every Django version, then stops the servers it started. The summary at the end counts tests per Django version and lists
 # every skipped test; the last line is "N passed, N failed, N skipped".
 #
 #   scripts/test.sh                 # everything (what CI runs)
@@ -13,6 +13,14 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 summary() { python3 scripts/gotest-summary.py; }
+
+# Fill the module cache first, so that on a cold cache go test has nothing to download (its
+# "go: downloading ..." notes would otherwise come between the JSON lines).
+if ! out=$(go mod download 2>&1); then
+  printf '%s\n' "$out" >&2
+  echo "test.sh: go mod download failed" >&2
+  exit 1
+fi
 
 if [ "${1:-}" = "--short" ]; then
   shift

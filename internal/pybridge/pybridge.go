@@ -98,7 +98,21 @@ type Info struct {
 	Caches    map[string]json.RawMessage `json:"caches"`
 	RedisDB   int                        `json:"redis_db"`
 	KeyPrefix string                     `json:"key_prefix"`
-	PID       int                        `json:"pid"`
+	// Database is the bridge's default database (DJANGOBRIDGE_DB_URL; a temp SQLite file
+	// without it), used by the db and cached_db engines.
+	Database Database `json:"database"`
+	// SessionFilePath is the file engine's SESSION_FILE_PATH.
+	SessionFilePath string `json:"session_file_path"`
+	PID             int    `json:"pid"`
+}
+
+// Database describes a bridge's default database (never its password).
+type Database struct {
+	Vendor string `json:"vendor"` // "sqlite", "postgresql" or "mysql"
+	Name   string `json:"name"`   // the database (SQLite: the file)
+	Host   string `json:"host"`
+	Port   string `json:"port"`
+	User   string `json:"user"`
 }
 
 type lineResult struct {
@@ -154,6 +168,12 @@ func Python(djangoID string) (string, error) {
 // ping. The server variables (ServerEnv) must be set. ctx bounds only the start; the process
 // lives until Close (or until the test binary exits: the bridge ends at EOF on its stdin).
 func Start(ctx context.Context, djangoID string) (*Bridge, error) {
+	return StartEnv(ctx, djangoID, nil)
+}
+
+// StartEnv is Start with extra environment variables ("NAME=value") for this bridge only, e.g.
+// "DJANGOBRIDGE_DB_URL=postgres://..." (compat_test/README.md lists what the bridge reads).
+func StartEnv(ctx context.Context, djangoID string, env []string) (*Bridge, error) {
 	for _, name := range ServerEnv {
 		if os.Getenv(name) == "" {
 			return nil, fmt.Errorf("pybridge: %s is not set: start the servers with "+
@@ -171,6 +191,7 @@ func Start(ctx context.Context, djangoID string) (*Bridge, error) {
 	script := filepath.Join(root, "compat_test", "bridge.py")
 	cmd := exec.Command(py, script)
 	cmd.Env = append(os.Environ(), "PYTHONUNBUFFERED=1", "PYTHONDONTWRITEBYTECODE=1", "PYTHONHASHSEED=0")
+	cmd.Env = append(cmd.Env, env...)
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		return nil, err
