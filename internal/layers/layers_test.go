@@ -26,14 +26,18 @@ var layer = map[string][]string{
 	"csrf":                            {"djangosession", "py", "pickle", "pyjson", "signing", "internal/zlib"},
 	"messages":                        {"djangosession", "py", "pickle", "pyjson", "signing", "internal/zlib"},
 	"auth":                            {"djangosession", "csrf", "py", "pickle", "pyjson", "signing", "internal/zlib"},
+	"auth/hashers":                    nil,
+	"auth/hashers/xhashers":           {"auth/hashers"},
 	"auth/authdb":                     {"auth", "djangosession", "csrf", "py", "pickle", "pyjson", "signing", "internal/zlib"},
+	"djangosession/dbstore":           {"djangosession", "py", "pickle", "pyjson", "signing", "internal/zlib"},
 	"djangosession/djangosessiontest": {"djangosession", "py", "pickle", "pyjson", "signing", "internal/zlib"},
 	"djangosession/redisstore":        {"djangosession", "py", "pickle", "pyjson", "signing", "internal/zlib"},
 	"djangosession/memcachestore":     {"djangosession", "py", "pickle", "pyjson", "signing", "internal/zlib"},
 }
 
-// adapters may import third-party modules (their cache client).
-var adapters = []string{"djangosession/redisstore", "djangosession/memcachestore"}
+// adapters may import third-party modules (their cache client; xhashers: golang.org/x/crypto
+// for argon2, bcrypt and scrypt).
+var adapters = []string{"djangosession/redisstore", "djangosession/memcachestore", "auth/hashers/xhashers"}
 
 func TestLayers(t *testing.T) {
 	for pkg, allowed := range layer {
