@@ -28,7 +28,7 @@ var layer = map[string][]string{
 	"auth":                            {"djangosession", "csrf", "py", "pickle", "pyjson", "signing", "internal/zlib"},
 	"auth/hashers":                    nil,
 	"auth/hashers/xhashers":           {"auth/hashers"},
-	"auth/authdb":                     {"auth", "djangosession", "csrf", "py", "pickle", "pyjson", "signing", "internal/zlib"},
+	"auth/authdb":                     {"auth", "auth/hashers", "djangosession", "csrf", "py", "pickle", "pyjson", "signing", "internal/zlib"},
 	"djangosession/dbstore":           {"djangosession", "py", "pickle", "pyjson", "signing", "internal/zlib"},
 	"djangosession/djangosessiontest": {"djangosession", "py", "pickle", "pyjson", "signing", "internal/zlib"},
 	"djangosession/redisstore":        {"djangosession", "py", "pickle", "pyjson", "signing", "internal/zlib"},
