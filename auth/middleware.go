@@ -120,7 +120,11 @@ func (l LoginRequired) RedirectURL(r *http.Request) string {
 	if field == "-" {
 		return login
 	}
-	next := r.URL.RequestURI()
+	// request.get_full_path(): escape_uri_path(path) + "?" + iri_to_uri(query).
+	next := quote(r.URL.Path, "/:@&+$,-_.!~*'()")
+	if r.URL.RawQuery != "" {
+		next += "?" + quote(r.URL.RawQuery, "/#%[]=:;$&()+,!?*@'~-_.")
+	}
 	if scheme, host := splitSchemeHost(login); scheme != "" || host != "" {
 		curScheme := "http"
 		if r.TLS != nil {
@@ -132,7 +136,7 @@ func (l LoginRequired) RedirectURL(r *http.Request) string {
 	}
 	base, frag, _ := strings.Cut(login, "#")
 	base, query, _ := strings.Cut(base, "?")
-	item := quote(field) + "=" + quote(next)
+	item := quote(field, "/_.-~") + "=" + quote(next, "/_.-~")
 	if query != "" {
 		query += "&" + item
 	} else {
@@ -164,13 +168,14 @@ func splitSchemeHost(u string) (scheme, host string) {
 	return "", ""
 }
 
-// quote is urllib.parse.quote(s, safe="/"): bytes other than A-Za-z0-9 "_.-~/" become %XX.
-func quote(s string) string {
+// quote is urllib.parse.quote(s, safe): bytes other than A-Za-z0-9 and those in safe become
+// %XX.
+func quote(s, safe string) string {
 	const hex = "0123456789ABCDEF"
 	var b strings.Builder
 	for i := 0; i < len(s); i++ {
 		c := s[i]
-		if 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("_.-~/", c) >= 0 {
+		if 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte(safe, c) >= 0 {
 			b.WriteByte(c)
 			continue
 		}

@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"path/filepath"
 	"reflect"
@@ -302,4 +304,56 @@ func compareUser(t *testing.T, name string, u auth.User, d djangoUser) {
 	if (d.LastLogin == nil) != u.LastLogin.IsZero() {
 		t.Errorf("%s: last_login Go %v, Django %v", name, u.LastLogin, d.LastLogin)
 	}
+}
+
+// LoginRequired's redirect equals login_required's (redirect_to_login) in every Django version.
+func TestLiveLoginRedirect(t *testing.T) {
+	pybridge.RequireServers(t)
+	pybridge.ForEachVersion(t, func(t *testing.T, b *pybridge.Bridge) {
+		cases := []struct {
+			path, loginURL, field string
+			secure                bool
+		}{
+			{"/orders/", "", "", false},
+			{"/orders/?page=2&sort=-date", "", "", false},
+			{"/caf%C3%A9/a%20b/", "/login/", "", false},
+			{"/a/?q=%E2%82%AC&x=1+2&y=a%26b", "/login/?source=app", "", false},
+			{"/x/~y/(z)*/", "/accounts/login/", "return_to", true},
+			{"/deep/path/?next=/evil", "https://sso.example.com/login/", "", true},
+			{"/deep/path/", "http://testserver/login/", "", false},
+			{"/deep/path/", "//other.example/login/", "", false},
+		}
+		for _, c := range cases {
+			req := map[string]any{"path": c.path, "secure": c.secure}
+			if c.loginURL != "" {
+				req["login_url"] = c.loginURL
+			} else {
+				req["settings"] = map[string]any{"LOGIN_URL": auth.DefaultLoginURL} // the project sets "/login/"
+			}
+			if c.field != "" {
+				req["redirect_field_name"] = c.field
+			}
+			var resp struct {
+				Status   int    `json:"status"`
+				Location string `json:"location"`
+			}
+			if err := b.Call(context.Background(), "redirect_to_login", req, &resp); err != nil {
+				t.Fatal(err)
+			}
+			scheme := "http"
+			if c.secure {
+				scheme = "https"
+			}
+			r := httptest.NewRequest("GET", scheme+"://testserver"+c.path, nil)
+			if !c.secure {
+				r.TLS = nil
+			}
+			w := httptest.NewRecorder()
+			lr := auth.LoginRequired{LoginURL: c.loginURL, RedirectFieldName: c.field}
+			lr.Handler(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { t.Error("anonymous request passed") })).ServeHTTP(w, r)
+			if w.Code != resp.Status || w.Header().Get("Location") != resp.Location {
+				t.Errorf("%s (LOGIN_URL %q): Go %d %q, Django %d %q", c.path, c.loginURL, w.Code, w.Header().Get("Location"), resp.Status, resp.Location)
+			}
+		}
+	})
 }

@@ -100,7 +100,25 @@ def op_users_authenticate(req):
     return {"ok": user is not None, "password_hash": stored}
 
 
+def op_redirect_to_login(req):
+    """login_required(login_url=, redirect_field_name=) on an anonymous GET of ``path``."""
+    from django.contrib.auth.decorators import login_required
+    from django.contrib.auth.models import AnonymousUser
+    from django.http import HttpResponse
+    from django.test import RequestFactory
+
+    kwargs = {"login_url": req.get("login_url")}
+    if "redirect_field_name" in req:
+        kwargs["redirect_field_name"] = req["redirect_field_name"]
+    view = login_required(**kwargs)(lambda request: HttpResponse("ok"))
+    request = RequestFactory().get(req["path"], secure=bool(req.get("secure")))
+    request.user = AnonymousUser()
+    response = view(request)
+    return {"status": response.status_code, "location": response.get("Location")}
+
+
 OPS = {
+    "redirect_to_login": op_redirect_to_login,
     "users_seed": op_users_seed,
     "users_info": op_users_info,
     "users_authenticate": op_users_authenticate,
