@@ -166,12 +166,22 @@ func checkUsers(t *testing.T, djangoID, dbURL string) {
 				if !errors.Is(err, auth.ErrNotFound) {
 					t.Errorf("%s (inactive): GetUser = %v, %v; Django's get_user returns None", name, u, err)
 				}
-				// AllowAllUsersModelBackend: found.
-				all, _ := authdb.NewUsers(db, authdb.UserOptions{Options: authdb.Options{Placeholder: ph, ActiveColumn: "-"}})
+				// AllowAllUsersModelBackend: found, inactive, without permissions.
+				all, _ := authdb.NewUsers(db, authdb.UserOptions{Options: authdb.Options{Placeholder: ph}, AllowAllUsers: true,
+					Hashers: hs})
 				if u, err = all.GetUser(ctx, d.ID); err != nil {
-					t.Fatalf("%s with ActiveColumn \"-\": %v", name, err)
+					t.Fatalf("%s with AllowAllUsers: %v", name, err)
 				}
-				u.IsActive = false // the row's value; "-" reports true
+				var dj struct {
+					OK bool `json:"ok"`
+				}
+				allow := map[string]any{"AUTHENTICATION_BACKENDS": []string{"django.contrib.auth.backends.AllowAllUsersModelBackend"}}
+				if err := b.Call(ctx, "users_authenticate", map[string]any{"username": name, "password": "inactive-pw", "settings": allow}, &dj); err != nil {
+					t.Fatal(err)
+				}
+				if _, err := all.Authenticate(ctx, name, "inactive-pw"); (err == nil) != dj.OK {
+					t.Errorf("%s: Authenticate with AllowAllUsers: %v; Django's authenticate ok=%v", name, err, dj.OK)
+				}
 			} else if err != nil {
 				t.Fatalf("%s: GetUser: %v", name, err)
 			}

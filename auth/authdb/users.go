@@ -22,9 +22,15 @@ import (
 // (SQLite, MySQL/MariaDB); set Placeholder to "$1" for PostgreSQL.
 type UserOptions struct {
 	// Options name the table, its id, password and is_active columns, and the placeholder
-	// style, as for NewPasswordHashFunc. ActiveColumn "-" is AllowAllUsersModelBackend (or
-	// a model without is_active): inactive users are returned, and count as active.
+	// style, as for NewPasswordHashFunc. ActiveColumn "-" is a model without is_active: its
+	// users count as active (ModelBackend's getattr(user, "is_active", True)).
 	Options
+
+	// AllowAllUsers is AllowAllUsersModelBackend: GetUser and Authenticate return inactive
+	// users too (IsActive false, so still without permissions). List
+	// "django.contrib.auth.backends.AllowAllUsersModelBackend" in the Manager's
+	// AuthenticationBackends then, as in Django's settings.
+	AllowAllUsers bool
 
 	// UUIDPrimaryKey: the primary key is a UUIDField. The session's "_auth_user_id" is
 	// str(pk) ("0b9c...-..."); it is sent as Django stores it: a uuid on PostgreSQL
@@ -257,8 +263,8 @@ func idText(v any) string {
 }
 
 // GetUser is ModelBackend.get_user(id): the user and all the fields the options name, in
-// one query. A missing user, an id the primary key cannot hold, or (unless ActiveColumn is
-// "-") an inactive user gives an error matching auth.ErrNotFound.
+// one query. A missing user, an id the primary key cannot hold, or (unless AllowAllUsers) an
+// inactive user gives an error matching auth.ErrNotFound.
 func (u *Users) GetUser(ctx context.Context, id string) (auth.User, error) {
 	arg, err := u.idArg(id)
 	if err != nil {
@@ -271,7 +277,7 @@ func (u *Users) GetUser(ctx context.Context, id string) (auth.User, error) {
 	user.ID = u.canonicalID(arg)
 	if !u.checkActive {
 		user.IsActive = true
-	} else if !user.IsActive {
+	} else if !user.IsActive && !u.opts.AllowAllUsers {
 		return auth.User{}, fmt.Errorf("authdb: user %q is inactive: %w", truncate(id), djangosession.ErrNotFound)
 	}
 	return user, nil
@@ -294,7 +300,7 @@ func (u *Users) GetByUsername(ctx context.Context, username string) (auth.User, 
 }
 
 // Authenticate is ModelBackend.authenticate(username=, password=): the user, when the
-// password matches the stored hash and the user is active (unless ActiveColumn is "-").
+// password matches the stored hash and the user is active (unless AllowAllUsers).
 // Otherwise ErrBadCredentials, after the same work as a real check (an unknown username runs
 // the default hasher once, as Django does). When Django's check_password would upgrade the
 // stored hash (another algorithm, or other parameters than Hashers[0]'s), the new hash is
@@ -324,7 +330,7 @@ func (u *Users) Authenticate(ctx context.Context, username, password string) (au
 			return auth.User{}, err
 		}
 	}
-	if !user.IsActive {
+	if !user.IsActive && !u.opts.AllowAllUsers {
 		return auth.User{}, ErrBadCredentials
 	}
 	return user, nil
