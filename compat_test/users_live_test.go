@@ -51,17 +51,17 @@ type djangoUser struct {
 	Password    string          `json:"password_hash"`
 }
 
-var probePerms = []string{"auth.view_user", "auth.change_group", "sessions.view_session",
+var probePerms = []string{"auth.view_group", "auth.change_group", "sessions.view_session",
 	"contenttypes.view_contenttype", "auth.add_permission", "nosuch.perm"}
 
-func usersSeed() map[string]any {
+func usersSeed(custom bool) map[string]any {
 	cheap := func(class string, attrs map[string]any) map[string]any {
 		return map[string]any{"class": class, "attrs": attrs}
 	}
-	return map[string]any{
+	seed := map[string]any{
 		"groups": []any{
 			map[string]any{"name": "editors", "perms": []string{"auth.change_group", "sessions.view_session"}},
-			map[string]any{"name": "viewers", "perms": []string{"auth.view_user", "sessions.view_session"}},
+			map[string]any{"name": "viewers", "perms": []string{"auth.view_group", "sessions.view_session"}},
 		},
 		"users": []any{
 			map[string]any{"username": "alice", "password": "wonderland", "email": "alice@example.com",
@@ -81,6 +81,13 @@ func usersSeed() map[string]any {
 		},
 		"has_perm": probePerms,
 	}
+	if custom { // email is USERNAME_FIELD, unique
+		for _, u := range seed["users"].([]any) {
+			m := u.(map[string]any)
+			m["email"] = m["username"].(string) + "@example.com"
+		}
+	}
+	return seed
 }
 
 // goDB opens the bridge's database with a Go driver: the same server and credentials as the
@@ -128,16 +135,28 @@ func TestLiveUsers(t *testing.T) {
 				{"postgres", dbs.Postgres},
 				{"mysql", dbs.MySQL},
 			} {
-				t.Run(db.name, func(t *testing.T) { checkUsers(t, v, db.url) })
+				t.Run(db.name, func(t *testing.T) { checkUsers(t, v, db.url, false) })
+				if db.name == "sqlite" {
+					db.url = "sqlite:///" + filepath.Join(sqliteDir, "django-"+v+"-members.sqlite3")
+				}
+				t.Run(db.name+"/custom user model", func(t *testing.T) { checkUsers(t, v, db.url, true) })
 			}
 		})
 	}
 }
 
-func checkUsers(t *testing.T, djangoID, dbURL string) {
+// checkUsers runs on auth.User, or (custom) on compat_test/djproject/members' Member: a UUID
+// primary key, email as USERNAME_FIELD, table members_member.
+func checkUsers(t *testing.T, djangoID, dbURL string, custom bool) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	b, err := pybridge.StartEnv(ctx, djangoID, []string{"DJANGOBRIDGE_DB_URL=" + dbURL})
+	env := []string{"DJANGOBRIDGE_DB_URL=" + dbURL}
+	key := func(username string) string { return username } // the natural key
+	if custom {
+		env = append(env, "DJANGOBRIDGE_AUTH_USER_MODEL=members.Member")
+		key = func(username string) string { return username + "@example.com" }
+	}
+	b, err := pybridge.StartEnv(ctx, djangoID, env)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -145,7 +164,7 @@ func checkUsers(t *testing.T, djangoID, dbURL string) {
 	var seeded struct {
 		Users map[string]djangoUser `json:"users"`
 	}
-	if err := b.Call(ctx, "users_seed", usersSeed(), &seeded); err != nil {
+	if err := b.Call(ctx, "users_seed", usersSeed(custom), &seeded); err != nil {
 		t.Fatal(err)
 	}
 	db, ph := goDB(t, b, dbURL)
@@ -154,7 +173,13 @@ func checkUsers(t *testing.T, djangoID, dbURL string) {
 		t.Fatal(err)
 	}
 	legacy, _ := hashers.Legacy(djangoID)
-	users, err := authdb.NewUsers(db, authdb.UserOptions{Options: authdb.Options{Placeholder: ph}, Hashers: append(hs, legacy...)})
+	opts := authdb.UserOptions{Options: authdb.Options{Placeholder: ph}, Hashers: append(hs, legacy...)}
+	if custom {
+		opts.Table, opts.UUIDPrimaryKey, opts.UsernameColumn = "members_member", true, "email"
+		opts.UserPermissionsTable, opts.UserGroupsTable = "members_member_user_permissions", "members_member_groups"
+		opts.M2MUserColumn = "member_id"
+	}
+	users, err := authdb.NewUsers(db, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -167,8 +192,9 @@ func checkUsers(t *testing.T, djangoID, dbURL string) {
 					t.Errorf("%s (inactive): GetUser = %v, %v; Django's get_user returns None", name, u, err)
 				}
 				// AllowAllUsersModelBackend: found, inactive, without permissions.
-				all, _ := authdb.NewUsers(db, authdb.UserOptions{Options: authdb.Options{Placeholder: ph}, AllowAllUsers: true,
-					Hashers: hs})
+				allOpts := opts
+				allOpts.AllowAllUsers = true
+				all, _ := authdb.NewUsers(db, allOpts)
 				if u, err = all.GetUser(ctx, d.ID); err != nil {
 					t.Fatalf("%s with AllowAllUsers: %v", name, err)
 				}
@@ -176,10 +202,10 @@ func checkUsers(t *testing.T, djangoID, dbURL string) {
 					OK bool `json:"ok"`
 				}
 				allow := map[string]any{"AUTHENTICATION_BACKENDS": []string{"django.contrib.auth.backends.AllowAllUsersModelBackend"}}
-				if err := b.Call(ctx, "users_authenticate", map[string]any{"username": name, "password": "inactive-pw", "settings": allow}, &dj); err != nil {
+				if err := b.Call(ctx, "users_authenticate", map[string]any{"username": key(name), "password": "inactive-pw", "settings": allow}, &dj); err != nil {
 					t.Fatal(err)
 				}
-				if _, err := all.Authenticate(ctx, name, "inactive-pw"); (err == nil) != dj.OK {
+				if _, err := all.Authenticate(ctx, key(name), "inactive-pw"); (err == nil) != dj.OK {
 					t.Errorf("%s: Authenticate with AllowAllUsers: %v; Django's authenticate ok=%v", name, err, dj.OK)
 				}
 			} else if err != nil {
@@ -209,17 +235,22 @@ func checkUsers(t *testing.T, djangoID, dbURL string) {
 		if _, err := users.GetUser(ctx, "abc"); !errors.Is(err, auth.ErrNotFound) {
 			t.Errorf("non-integer id: %v", err)
 		}
+		if custom {
+			if _, err := users.GetUser(ctx, "0b9c6a2e-6b1f-4c1a-9f5e-2d7c1e0a9b8f"); !errors.Is(err, auth.ErrNotFound) {
+				t.Errorf("missing UUID: %v", err)
+			}
+		}
 	})
 
 	t.Run("Authenticate", func(t *testing.T) {
 		for _, c := range []struct{ user, pw string }{
 			{"alice", "wonderland!"}, {"nobody", "x"}, {"carol", "inactive-pw"},
 		} {
-			if _, err := users.Authenticate(ctx, c.user, c.pw); !errors.Is(err, authdb.ErrBadCredentials) {
+			if _, err := users.Authenticate(ctx, key(c.user), c.pw); !errors.Is(err, authdb.ErrBadCredentials) {
 				t.Errorf("Authenticate(%s, wrong) = %v, want ErrBadCredentials", c.user, err)
 			}
 		}
-		u, err := users.Authenticate(ctx, "alice", "wonderland")
+		u, err := users.Authenticate(ctx, key("alice"), "wonderland")
 		if err != nil || u.ID != seeded.Users["alice"].ID {
 			t.Fatalf("Authenticate(alice) = %v, %v", u.ID, err)
 		}
@@ -232,7 +263,7 @@ func checkUsers(t *testing.T, djangoID, dbURL string) {
 			{"dave", "pbkdf2-cheap"}, {"erin", "argon2-cheap"}, {"frank", "bcrypt-cheap"}, {"gina", "md5-legacy"},
 		} {
 			before := seeded.Users[c.user].Password
-			u, err := users.Authenticate(ctx, c.user, c.pw)
+			u, err := users.Authenticate(ctx, key(c.user), c.pw)
 			if err != nil {
 				t.Errorf("Authenticate(%s): %v", c.user, err)
 				continue
@@ -245,7 +276,7 @@ func checkUsers(t *testing.T, djangoID, dbURL string) {
 				OK       bool   `json:"ok"`
 				Password string `json:"password_hash"`
 			}
-			if err := b.Call(ctx, "users_authenticate", map[string]any{"username": c.user, "password": c.pw}, &after); err != nil {
+			if err := b.Call(ctx, "users_authenticate", map[string]any{"username": key(c.user), "password": c.pw}, &after); err != nil {
 				t.Fatal(err)
 			}
 			if !after.OK || after.Password != u.PasswordHash {
@@ -278,14 +309,14 @@ func checkUsers(t *testing.T, djangoID, dbURL string) {
 			t.Fatalf("Django get_user after a Go Login = %q, want %s", got, u.ID)
 		}
 		var info djangoUser
-		if err := b.Call(ctx, "users_info", map[string]any{"username": "alice"}, &info); err != nil {
+		if err := b.Call(ctx, "users_info", map[string]any{"username": key("alice")}, &info); err != nil {
 			t.Fatal(err)
 		}
 		if info.LastLogin == nil || !sameTime(t, *info.LastLogin, now) {
 			t.Errorf("Django's last_login = %v, want %s", info.LastLogin, now.Format(time.RFC3339Nano))
 		}
 		got, err := m.GetUser(ctx, s)
-		if err != nil || got.ID != u.ID || !got.LastLogin.Equal(now) || got.Username != "alice" {
+		if err != nil || got.ID != u.ID || !got.LastLogin.Equal(now) || got.Username != key("alice") {
 			t.Errorf("Go GetUser after Login: %#v, last_login %v, %v", got, got.LastLogin, err)
 		}
 	})
