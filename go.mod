@@ -12,6 +12,7 @@ require (
 	github.com/pierrec/lz4/v4 v4.1.33
 	github.com/redis/go-redis/v9 v9.22.0
 	github.com/ulikunitz/xz v0.5.17
+	golang.org/x/crypto v0.48.0
 	modernc.org/sqlite v1.46.1
 )
 

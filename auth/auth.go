@@ -5,9 +5,11 @@ import (
 	"crypto/subtle"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math/big"
 	"slices"
 	"strconv"
+	"time"
 
 	"github.com/djangobridge/bridge/csrf"
 	"github.com/djangobridge/bridge/djangosession"
@@ -36,21 +38,88 @@ const ModelBackend = "django.contrib.auth.backends.ModelBackend"
 // The authdb sub-package builds one from a *sql.DB. It must be safe for concurrent use.
 type PasswordHashFunc func(ctx context.Context, userID string) (string, error)
 
-// User is the user a session is logged in as. The zero User is Django's AnonymousUser.
+// User is a user as Django's ModelBackend returns it: the row of AUTH_USER_MODEL (auth_user's
+// fields; a custom model fills those it has) and the backend that authenticated it. The zero
+// User is Django's AnonymousUser.
+//
+// PasswordHash is the stored password field; String, GoString and LogValue leave it out, so
+// that printing or logging a User never shows it.
 type User struct {
-	ID      string // str(pk), the value of "_auth_user_id"
+	ID      string // str(pk): the value of "_auth_user_id" ("42", or a UUID's text)
 	Backend string // the value of "_auth_user_backend"
+
+	Username    string    // the USERNAME_FIELD value
+	FirstName   string    // first_name
+	LastName    string    // last_name
+	Email       string    // email
+	IsStaff     bool      // is_staff
+	IsActive    bool      // is_active (true for a model without the field)
+	IsSuperuser bool      // is_superuser
+	LastLogin   time.Time // last_login; the zero Time for NULL (never logged in)
+	DateJoined  time.Time // date_joined
+
+	PasswordHash string // password: the stored hash ("pbkdf2_sha256$..."), never printed
 }
 
 // IsAuthenticated reports whether u is a logged-in user (user.is_authenticated).
 func (u User) IsAuthenticated() bool { return u.ID != "" }
 
+// String is str(user): the username, or "AnonymousUser".
+func (u User) String() string {
+	if !u.IsAuthenticated() {
+		return "AnonymousUser"
+	}
+	return u.Username
+}
+
+// GoString prints the fields for %#v, without PasswordHash.
+func (u User) GoString() string {
+	return fmt.Sprintf("auth.User{ID:%q, Username:%q, IsActive:%v, IsStaff:%v, IsSuperuser:%v}",
+		u.ID, u.Username, u.IsActive, u.IsStaff, u.IsSuperuser)
+}
+
+// LogValue logs the user's id, username and flags, without PasswordHash.
+func (u User) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("id", u.ID), slog.String("username", u.Username),
+		slog.Bool("active", u.IsActive), slog.Bool("staff", u.IsStaff), slog.Bool("superuser", u.IsSuperuser))
+}
+
+// UserStore is the user table as ModelBackend reads it. The authdb sub-package implements it
+// over database/sql. Implementations must be safe for concurrent use.
+type UserStore interface {
+	// GetUser is ModelBackend.get_user(user_id): the user whose pk is id (str(pk)), with
+	// PasswordHash set, read in one query. A user that does not exist, or that the backend
+	// would not return (inactive, with ModelBackend), gives an error matching ErrNotFound;
+	// any other error (a database outage) is passed on and never taken for "logged out".
+	GetUser(ctx context.Context, id string) (User, error)
+}
+
+// LastLoginUpdater is the optional part of a UserStore that [Manager.Login] uses as Django's
+// user_logged_in receiver update_last_login does: it sets the user's last_login to t.
+type LastLoginUpdater interface {
+	UpdateLastLogin(ctx context.Context, id string, t time.Time) error
+}
+
+// ErrNotFound is djangosession.ErrNotFound: no such user (or one the backend rejects).
+var ErrNotFound = djangosession.ErrNotFound
+
+// PasswordHashFunc adapts a function that returns only the stored password hash to a
+// UserStore: its users carry only ID and PasswordHash.
+func (f PasswordHashFunc) GetUser(ctx context.Context, id string) (User, error) {
+	pw, err := f(ctx, id)
+	if err != nil {
+		return User{}, err
+	}
+	return User{ID: id, PasswordHash: pw, IsActive: true}, nil
+}
+
 // Manager is the session side of django.contrib.auth: who is logged in (get_user), login and
 // logout, on a [Session] shared with Django. The zero value of each field is Django's default,
-// except PasswordHash, which is required.
+// except Users (or PasswordHash), which is required.
 //
-// Go cannot run Django's code: Login does not send the user_logged_in signal (so
-// auth_user.last_login is not updated) and Logout does not send user_logged_out.
+// Go cannot run Django's signal receivers: Login does what the default user_logged_in
+// receiver does (update_last_login, when Users implements LastLoginUpdater) and nothing else;
+// Logout sends no user_logged_out.
 type Manager struct {
 	// SecretKey is SECRET_KEY, with which the session auth hash is made (required).
 	SecretKey string
@@ -64,8 +133,20 @@ type Manager struct {
 	// session whose backend is not listed is anonymous, as in Django.
 	AuthenticationBackends []string
 
-	// PasswordHash looks up the user's stored password hash (required).
+	// Users reads the user table (see package authdb). GetUser returns its users, with every
+	// field, in one query per call.
+	Users UserStore
+
+	// PasswordHash is the older, narrower form of Users: it looks up only the stored password
+	// hash, and GetUser's users carry only ID and Backend. Used when Users is nil.
 	PasswordHash PasswordHashFunc
+
+	// DisableUpdateLastLogin keeps Login from setting last_login (as a Django project that
+	// disconnects update_last_login, or whose user model has no last_login).
+	DisableUpdateLastLogin bool
+
+	// Now returns the current time for last_login (default time.Now).
+	Now func() time.Time
 }
 
 // ErrNoBackend: Login got no backend and AuthenticationBackends lists more than one (Django's
@@ -79,9 +160,19 @@ func (a *Manager) backends() []string {
 	return a.AuthenticationBackends
 }
 
+func (a *Manager) users() UserStore {
+	if a.Users != nil {
+		return a.Users
+	}
+	if a.PasswordHash != nil {
+		return a.PasswordHash
+	}
+	return nil
+}
+
 func (a *Manager) check() error {
-	if a.PasswordHash == nil {
-		return &djangosession.ConfigError{Field: "Manager.PasswordHash", Msg: "required"}
+	if a.users() == nil {
+		return &djangosession.ConfigError{Field: "Manager.Users", Msg: "required (a UserStore such as authdb.Users)"}
 	}
 	if a.SecretKey == "" {
 		return &djangosession.ConfigError{Field: "Manager.SecretKey", Msg: "required"}
@@ -138,13 +229,14 @@ func (a *Manager) GetUser(ctx context.Context, s *djangosession.Session) (User, 
 	if !ok || !slices.Contains(a.backends(), backend) {
 		return User{}, nil
 	}
-	pw, err := a.PasswordHash(ctx, id)
+	user, err := a.users().GetUser(ctx, id)
 	if errors.Is(err, djangosession.ErrNotFound) {
 		return User{}, nil
 	}
 	if err != nil {
-		return User{}, fmt.Errorf("auth: looking up the password hash of the session's user: %w", err)
+		return User{}, fmt.Errorf("auth: looking up the session's user: %w", err)
 	}
+	pw := user.PasswordHash
 	stored, _ := s.String(HashSessionKey)
 	keys := []string{a.SecretKey}
 	legacy := s.DjangoVersion() == djangosession.Django32
@@ -164,7 +256,8 @@ func (a *Manager) GetUser(ctx context.Context, s *djangosession.Session) (User, 
 		}
 		s.Set(HashSessionKey, SessionAuthHash(pw, a.SecretKey))
 	}
-	return User{ID: id, Backend: backend}, nil
+	user.ID, user.Backend = id, backend
+	return user, nil
 }
 
 // Login is django.contrib.auth.login for a user who has been authenticated (by Go code, or by
@@ -174,8 +267,11 @@ func (a *Manager) GetUser(ctx context.Context, s *djangosession.Session) (User, 
 // modified, so that the middleware saves it and sets the new cookie.
 //
 // user.Backend may be empty when AuthenticationBackends has a single entry (ErrNoBackend
-// otherwise). The password hash comes from PasswordHash (an error matching ErrNotFound fails
-// the login).
+// otherwise). The session auth hash is made from user.PasswordHash, or, when that is empty,
+// from the user looked up in Users (an error matching ErrNotFound fails the login). Last,
+// unless DisableUpdateLastLogin, last_login is set to now when Users is a LastLoginUpdater,
+// as Django's update_last_login does; the session changes stand if that fails, as they would
+// in Django (the error is returned).
 func (a *Manager) Login(ctx context.Context, s *djangosession.Session, user User) error {
 	if err := a.check(); err != nil {
 		return err
@@ -191,9 +287,13 @@ func (a *Manager) Login(ctx context.Context, s *djangosession.Session, user User
 		}
 		backend = bs[0]
 	}
-	pw, err := a.PasswordHash(ctx, user.ID)
-	if err != nil {
-		return fmt.Errorf("auth: looking up the password hash of user %q: %w", user.ID, err)
+	pw := user.PasswordHash
+	if pw == "" {
+		u, err := a.users().GetUser(ctx, user.ID)
+		if err != nil {
+			return fmt.Errorf("auth: looking up user %q: %w", truncate(user.ID), err)
+		}
+		pw = u.PasswordHash
 	}
 	hash := SessionAuthHash(pw, a.SecretKey)
 	if s.Has(SessionKey) {
@@ -215,7 +315,23 @@ func (a *Manager) Login(ctx context.Context, s *djangosession.Session, user User
 	if err := csrf.RotateToken(ctx); err != nil && !errors.Is(err, csrf.ErrNoMiddleware) {
 		return err
 	}
+	if up, ok := a.users().(LastLoginUpdater); ok && !a.DisableUpdateLastLogin {
+		now := time.Now
+		if a.Now != nil {
+			now = a.Now
+		}
+		if err := up.UpdateLastLogin(ctx, user.ID, now()); err != nil {
+			return fmt.Errorf("auth: updating last_login: %w", err)
+		}
+	}
 	return nil
+}
+
+func truncate(s string) string {
+	if len(s) > 40 {
+		return s[:40] + "…"
+	}
+	return s
 }
 
 // Logout is django.contrib.auth.logout: the session is flushed (emptied, deleted from the cache,

@@ -404,6 +404,10 @@ class Bridge:
         if fn is None:
             fn = signing_ops.OPS.get(op)
         if fn is None:
+            import users_ops
+
+            fn = users_ops.OPS.get(op)
+        if fn is None:
             raise BridgeError(f"unknown op {op!r}")
         settings_over = req.get("settings") or {}
         with contextlib.ExitStack() as stack:

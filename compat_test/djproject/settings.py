@@ -41,6 +41,11 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "djproject.shop",
 ]
+# DJANGOBRIDGE_AUTH_USER_MODEL=members.Member: the custom user model of app members (UUID pk,
+# email as USERNAME_FIELD), for the live users test.
+if os.environ.get("DJANGOBRIDGE_AUTH_USER_MODEL"):
+    AUTH_USER_MODEL = os.environ["DJANGOBRIDGE_AUTH_USER_MODEL"]
+    INSTALLED_APPS.append("djproject.members")
 MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

@@ -28,14 +28,17 @@ var layer = map[string][]string{
 	"csrf":                            {"djangosession", "djangosession/dbstore", "py", "pickle", "pyjson", "signing", "internal/zlib", "internal/pycookie"},
 	"messages":                        {"djangosession", "djangosession/dbstore", "py", "pickle", "pyjson", "signing", "internal/zlib", "internal/pycookie"},
 	"auth":                            {"djangosession", "djangosession/dbstore", "csrf", "py", "pickle", "pyjson", "signing", "internal/zlib", "internal/pycookie"},
-	"auth/authdb":                     {"auth", "djangosession", "djangosession/dbstore", "csrf", "py", "pickle", "pyjson", "signing", "internal/zlib", "internal/pycookie"},
+	"auth/hashers":                    nil,
+	"auth/hashers/xhashers":           {"auth/hashers"},
+	"auth/authdb":                     {"auth", "auth/hashers", "djangosession", "djangosession/dbstore", "csrf", "py", "pickle", "pyjson", "signing", "internal/zlib", "internal/pycookie"},
 	"djangosession/djangosessiontest": {"djangosession", "djangosession/dbstore", "py", "pickle", "pyjson", "signing", "internal/zlib", "internal/pycookie"},
 	"djangosession/redisstore":        {"djangosession", "djangosession/dbstore", "py", "pickle", "pyjson", "signing", "internal/zlib", "internal/pycookie"},
 	"djangosession/memcachestore":     {"djangosession", "djangosession/dbstore", "py", "pickle", "pyjson", "signing", "internal/zlib", "internal/pycookie"},
 }
 
-// adapters may import third-party modules (their cache client).
-var adapters = []string{"djangosession/redisstore", "djangosession/memcachestore"}
+// adapters may import third-party modules (their cache client; xhashers: golang.org/x/crypto
+// for argon2, bcrypt and scrypt).
+var adapters = []string{"djangosession/redisstore", "djangosession/memcachestore", "auth/hashers/xhashers"}
 
 func TestLayers(t *testing.T) {
 	for pkg, allowed := range layer {

@@ -12,6 +12,10 @@ SALT = "djangobridgesalt"
 
 
 def seed(apps, schema_editor):
+    from django.conf import settings
+
+    if settings.AUTH_USER_MODEL != "auth.User":
+        return  # a custom user model (DJANGOBRIDGE_AUTH_USER_MODEL): no auth_user table
     User = apps.get_model("auth", "User")
     User.objects.create(
         pk=1,
@@ -23,6 +27,10 @@ def seed(apps, schema_editor):
 
 
 def unseed(apps, schema_editor):
+    from django.conf import settings
+
+    if settings.AUTH_USER_MODEL != "auth.User":
+        return
     apps.get_model("auth", "User").objects.filter(pk=1).delete()
 
 
