@@ -141,12 +141,27 @@ type Manager struct {
 	// hash, and GetUser's users carry only ID and Backend. Used when Users is nil.
 	PasswordHash PasswordHashFunc
 
+	// Logger, when set, is told (at Warn level) of each session GetUser treats as anonymous
+	// although it names a user: an auth hash that does not match (a changed password, or a
+	// SecretKey that is not Django's). It never logs a key or a hash. Nil logs nothing.
+	Logger *slog.Logger
+
 	// DisableUpdateLastLogin keeps Login from setting last_login (as a Django project that
 	// disconnects update_last_login, or whose user model has no last_login).
 	DisableUpdateLastLogin bool
 
 	// Now returns the current time for last_login (default time.Now).
 	Now func() time.Time
+}
+
+// New returns a Manager for m's settings, checked now rather than at the first request: it
+// fails with a *djangosession.ConfigError for an empty SecretKey (which would make every
+// session anonymous, or every Go login unreadable to Django) or no user lookup.
+func New(m Manager) (*Manager, error) {
+	if err := m.check(); err != nil {
+		return nil, err
+	}
+	return &m, nil
 }
 
 // ErrNoBackend: Login got no backend and AuthenticationBackends lists more than one (Django's
@@ -211,12 +226,19 @@ func sessionUserID(s *djangosession.Session) (string, bool) {
 //   - a match with a SECRET_KEY_FALLBACKS entry (4.2+): the user, and the session's key is
 //     cycled and the hash rewritten with SecretKey (the session is then modified);
 //   - Django 3.2 also accepts the legacy sha1 hash;
-//   - no match (the password was changed, the hash is missing or forged): the session is
-//     flushed (deleted from the cache, as Django does) and the user is anonymous.
+//   - no match (the password was changed, the hash is missing or forged): the user is
+//     anonymous, and the session is left as it is (Logger is told why).
 //
-// A user who no longer exists (the PasswordHash lookup matches ErrNotFound) is anonymous and the
-// session is left as it is, as in Django. Any other lookup or cache error is returned with the
-// zero User: it does not mean "logged out".
+// Django flushes the session on a mismatch; Go does not, so that a Go-side mistake (a wrong
+// SecretKey, a stale Users lookup) can never log a user out of Django too. This is as safe as
+// Django's flush: the request is anonymous either way, and so is every later request that
+// brings this session to Go (the hash is checked each time); nothing in the session is trusted
+// on the way. When the mismatch is real (the password was changed), Django flushes the session
+// on its own next request, or the session expires.
+//
+// A user who no longer exists (the lookup matches ErrNotFound) is anonymous and the session is
+// left as it is, as in Django. Any other lookup or storage error is returned with the zero
+// User: it does not mean "logged out".
 func (a *Manager) GetUser(ctx context.Context, s *djangosession.Session) (User, error) {
 	if err := a.check(); err != nil {
 		return User{}, err
@@ -245,8 +267,9 @@ func (a *Manager) GetUser(ctx context.Context, s *djangosession.Session) (User, 
 	}
 	match, idx := VerifySessionAuthHash(stored, pw, keys, HashOptions{AcceptLegacySHA1: legacy})
 	if !match {
-		if err := s.Flush(ctx); err != nil {
-			return User{}, err
+		if a.Logger != nil {
+			a.Logger.WarnContext(ctx, "auth: the session's auth hash does not match the user's password hash under SecretKey or SecretKeyFallbacks: the request is anonymous, the session is left to Django",
+				"user_id", id)
 		}
 		return User{}, nil
 	}
