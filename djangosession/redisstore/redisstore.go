@@ -274,7 +274,10 @@ func (c *Cache) checkPlain(b []byte) ([]byte, error) {
 	if len(b) == 0 || b[0] == 0x80 {
 		return b, nil
 	}
-	if name := compressedAs(b); name != "" {
+	if comp, ok := compressedAs(b); ok && !(c.format == FormatDjangoRedis && comp == c.comp) {
+		// (Output of the configured compressor that it could not inflate is garbage: Django
+		// fails on it too, so it is no session, as before.)
+		name := comp.String()
 		have := "Format: FormatDjango (no compression)"
 		if c.format == FormatDjangoRedis {
 			have = "Compressor: " + c.comp.String()
@@ -284,21 +287,21 @@ func (c *Cache) checkPlain(b []byte) ([]byte, error) {
 	return b, nil
 }
 
-// compressedAs names the compressor whose output b starts like, or "".
-func compressedAs(b []byte) string {
+// compressedAs reports the compressor whose output b starts like.
+func compressedAs(b []byte) (Compressor, bool) {
 	switch {
 	case len(b) >= 2 && b[0] == 0x78 && (uint16(b[0])<<8|uint16(b[1]))%31 == 0:
-		return "zlib (ZlibCompressor)"
+		return CompressorZlib, true
 	case bytes.HasPrefix(b, []byte{0x1f, 0x8b}):
-		return "gzip (GzipCompressor)"
+		return CompressorGzip, true
 	case bytes.HasPrefix(b, []byte{0xfd, '7', 'z', 'X', 'Z', 0x00}):
-		return "xz (LzmaCompressor)"
+		return CompressorLZMA, true
 	case bytes.HasPrefix(b, []byte{0x04, 0x22, 0x4d, 0x18}):
-		return "lz4 frame (Lz4Compressor)"
+		return CompressorLZ4, true
 	case bytes.HasPrefix(b, []byte{0x28, 0xb5, 0x2f, 0xfd}):
-		return "zstd (ZStdCompressor)"
+		return CompressorZstd, true
 	}
-	return ""
+	return 0, false
 }
 
 // encode returns the stored form of a pickle.
