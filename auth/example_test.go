@@ -36,11 +36,12 @@ func ExampleManager_GetUser() {
 	u, _ := am.GetUser(ctx, s)
 	fmt.Println("logged in as", u.ID, "via", u.Backend)
 
-	// The password is changed in Django: the session no longer authenticates.
+	// The password is changed in Django: the session no longer authenticates. Go leaves the
+	// session to Django, which flushes it on its next request.
 	passwords["42"] = "pbkdf2_sha256$1000000$salt$other"
 	u, _ = am.GetUser(ctx, s)
-	fmt.Println("authenticated:", u.IsAuthenticated(), "session empty:", s.IsEmpty())
+	fmt.Println("authenticated:", u.IsAuthenticated(), "session kept:", !s.IsEmpty())
 	// Output:
 	// logged in as 42 via django.contrib.auth.backends.ModelBackend
-	// authenticated: false session empty: true
+	// authenticated: false session kept: true
 }
