@@ -220,7 +220,7 @@ func (m *Middleware) DecodeCookie(value string) (msgs []Message, notFinished boo
 		}
 	}
 	if m.v != v32 {
-		return nil, false, fmt.Errorf("messages: cookie: %w", err)
+		return nil, false, cookieError(err)
 	}
 	if errors.Is(err, signing.ErrBadSignature) {
 		// _legacy_decode: "hash$value", hash = salted_hmac(key_salt, value).hexdigest() (SHA1,
@@ -238,9 +238,18 @@ func (m *Middleware) DecodeCookie(value string) (msgs []Message, notFinished boo
 	// binascii.Error or JSONDecodeError: Django 3.2 reads signer.unsign(data) as plain JSON.
 	data, uerr := s.Unsign(value, 0)
 	if uerr != nil {
-		return nil, false, fmt.Errorf("messages: cookie: %w", uerr)
+		return nil, false, cookieError(uerr)
 	}
 	return decodeCookieJSON(data)
+}
+
+// cookieError wraps an error of the signing package: a bad signature stays one; anything
+// else (bad base64, zlib, timestamp) is a verified value Django could not read: ErrCorrupt.
+func cookieError(err error) error {
+	if errors.Is(err, signing.ErrBadSignature) || errors.Is(err, djangosession.ErrCorrupt) {
+		return fmt.Errorf("messages: cookie: %w", err)
+	}
+	return fmt.Errorf("messages: cookie: %w: %w", djangosession.ErrCorrupt, err)
 }
 
 // latin1 is bytes.decode("latin-1"): each byte is the code point of the same value.

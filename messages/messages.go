@@ -93,7 +93,9 @@ func Pop(s *djangosession.Session) ([]Message, error) {
 }
 
 // Add appends m to the session's messages (messages.add_message), encoded as the
-// session's Django version encodes it, so that the next Django page shows it. Django's
+// session's Django version encodes it, so that the next Django page shows it when Django uses
+// SessionStorage. Under Django's default FallbackStorage, Django reads the session only when
+// the messages cookie says so: use [AddTo] inside [Middleware.Handler] instead. Django's
 // add_message drops a message below MESSAGE_LEVEL (default INFO); Add does not filter.
 // It fails, changing nothing, when the stored messages cannot be read, or m.Message is not
 // valid UTF-8.
