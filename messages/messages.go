@@ -1,7 +1,6 @@
 package messages
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"strconv"
@@ -198,7 +197,7 @@ func Decode(s string) ([]Message, error) {
 func decodeList(s, where string, sentinel bool) ([]Message, bool, error) {
 	dec := json.NewDecoder(strings.NewReader(s))
 	dec.UseNumber()
-	var raw []json.RawMessage
+	var raw []any
 	if err := dec.Decode(&raw); err != nil {
 		return nil, false, corrupt(where, "not a JSON list")
 	}
@@ -206,19 +205,14 @@ func decodeList(s, where string, sentinel bool) ([]Message, bool, error) {
 		return nil, false, corrupt(where, "extra data after the JSON list")
 	}
 	notFinished := false
-	if n := len(raw); sentinel && n > 0 {
-		var last string
-		if json.Unmarshal(raw[n-1], &last) == nil && last == NotFinished {
-			notFinished = true
-			raw = raw[:n-1]
-		}
+	if n := len(raw); sentinel && n > 0 && raw[n-1] == NotFinished {
+		notFinished = true
+		raw = raw[:n-1]
 	}
 	out := make([]Message, 0, len(raw))
 	for i, r := range raw {
-		d := json.NewDecoder(bytes.NewReader(r))
-		d.UseNumber()
-		var parts []any
-		if err := d.Decode(&parts); err != nil || len(parts) < 4 || len(parts) > 5 || parts[0] != messageKey {
+		parts, _ := r.([]any)
+		if len(parts) < 4 || len(parts) > 5 || parts[0] != messageKey {
 			return nil, false, corrupt(where, fmt.Sprintf("entry %d is not a message", i))
 		}
 		var m Message
