@@ -59,6 +59,11 @@
 //     size jump; each version's rule is followed.
 //   - 3.2 also reads the cookies of Django 3.0 and 3.1: "hash$json" (salted SHA1 HMAC of
 //     SECRET_KEY) and signed plain JSON, and SHA1 signatures. It has no SECRET_KEY_FALLBACKS.
+//     Go signs with SHA256, 3.2's default DEFAULT_HASHING_ALGORITHM; a 3.2 app that set it to
+//     "sha1" does not accept those cookies.
+//
+// SIGNING_BACKEND is taken to be Django's default (TimestampSigner), and MESSAGE_TAGS the
+// default tags ([Message.Tags]).
 //
 // Where Django fails with a 500 (a validly signed cookie whose content is not messages, a
 // session "_messages" that is not JSON), Go ignores the cookie and reports the session's error
