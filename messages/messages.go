@@ -1,7 +1,6 @@
 package messages
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"strconv"
@@ -93,7 +92,9 @@ func Pop(s *djangosession.Session) ([]Message, error) {
 }
 
 // Add appends m to the session's messages (messages.add_message), encoded as the
-// session's Django version encodes it, so that the next Django page shows it. Django's
+// session's Django version encodes it, so that the next Django page shows it when Django uses
+// SessionStorage. Under Django's default FallbackStorage, Django reads the session only when
+// the messages cookie says so: use [AddTo] inside [Middleware.Handler] instead. Django's
 // add_message drops a message below MESSAGE_LEVEL (default INFO); Add does not filter.
 // It fails, changing nothing, when the stored messages cannot be read, or m.Message is not
 // valid UTF-8.
@@ -187,54 +188,63 @@ func writePyJSONString(b *strings.Builder, s string) {
 // are not messages, and a value that is not a JSON list, fail with an error matching
 // ErrCorrupt.
 func Decode(s string) ([]Message, error) {
-	corrupt := func(why string) error {
-		return fmt.Errorf("messages: %s: %s: %w", SessionKey, why, djangosession.ErrCorrupt)
-	}
+	msgs, _, err := decodeList(s, SessionKey, false)
+	return msgs, err
+}
+
+// decodeList decodes a JSON list of MessageEncoder messages; with sentinel, its last element
+// may be the NotFinished string, reported and dropped.
+func decodeList(s, where string, sentinel bool) ([]Message, bool, error) {
 	dec := json.NewDecoder(strings.NewReader(s))
 	dec.UseNumber()
-	var raw []json.RawMessage
+	var raw []any
 	if err := dec.Decode(&raw); err != nil {
-		return nil, corrupt("not a JSON list")
+		return nil, false, corrupt(where, "not a JSON list")
 	}
 	if dec.More() {
-		return nil, corrupt("extra data after the JSON list")
+		return nil, false, corrupt(where, "extra data after the JSON list")
+	}
+	notFinished := false
+	if n := len(raw); sentinel && n > 0 && raw[n-1] == NotFinished {
+		notFinished = true
+		raw = raw[:n-1]
 	}
 	out := make([]Message, 0, len(raw))
 	for i, r := range raw {
-		d := json.NewDecoder(bytes.NewReader(r))
-		d.UseNumber()
-		var parts []any
-		if err := d.Decode(&parts); err != nil || len(parts) < 4 || len(parts) > 5 || parts[0] != messageKey {
-			return nil, corrupt(fmt.Sprintf("entry %d is not a message", i))
+		parts, _ := r.([]any)
+		if len(parts) < 4 || len(parts) > 5 || parts[0] != messageKey {
+			return nil, false, corrupt(where, fmt.Sprintf("entry %d is not a message", i))
 		}
 		var m Message
+		// if obj[1]: MessageEncoder writes 0 or 1; other types are refused.
 		switch x := parts[1].(type) {
 		case json.Number:
-			m.Safe = x.String() != "0"
+			f, err := x.Float64()
+			m.Safe = err != nil || f != 0
 		case bool:
 			m.Safe = x
 		default:
-			return nil, corrupt(fmt.Sprintf("entry %d: bad is_safe", i))
+			return nil, false, corrupt(where, fmt.Sprintf("entry %d: bad is_safe", i))
 		}
 		lv, ok := parts[2].(json.Number)
 		level, err := strconv.Atoi(string(lv))
 		if !ok || err != nil {
-			return nil, corrupt(fmt.Sprintf("entry %d: the level is not an int", i))
+			return nil, false, corrupt(where, fmt.Sprintf("entry %d: the level is not an int", i))
 		}
 		m.Level = level
 		if m.Message, ok = parts[3].(string); !ok {
-			return nil, corrupt(fmt.Sprintf("entry %d: the message is not a string", i))
+			return nil, false, corrupt(where, fmt.Sprintf("entry %d: the message is not a string", i))
 		}
 		if len(parts) == 5 {
 			if parts[4] == nil {
 				m.NilExtraTags = true
 			} else if m.ExtraTags, ok = parts[4].(string); !ok {
-				return nil, corrupt(fmt.Sprintf("entry %d: extra_tags is not a string", i))
+				return nil, false, corrupt(where, fmt.Sprintf("entry %d: extra_tags is not a string", i))
 			}
 		} else {
 			m.NilExtraTags = true
 		}
 		out = append(out, m)
 	}
-	return out, nil
+	return out, notFinished, nil
 }
