@@ -108,12 +108,19 @@ func serve(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(err)
 	}
-	passwords, err := authdb.NewPasswordHashFunc(db, authdb.Options{})
+	users, err := authdb.NewUsers(db, authdb.UserOptions{}) // auth_user
 	if err != nil {
 		return fail(err)
 	}
-	am := &auth.Manager{SecretKey: secret, PasswordHash: passwords}
+	am, err := auth.New(auth.Manager{Users: users, SecretKey: secret})
+	if err != nil {
+		return fail(err)
+	}
 	mw := &djangosession.Middleware{Store: store}
+	msgs, err := messages.New(messages.Config{SecretKey: secret, DjangoVersion: *version}) // FallbackStorage, Django's default
+	if err != nil {
+		return fail(err)
+	}
 
 	logf := func(format string, a ...any) { fmt.Fprintf(stdout, "[go service] "+format+"\n", a...) }
 	session := func(w http.ResponseWriter, r *http.Request) (*djangosession.Session, auth.User, bool) {
@@ -139,8 +146,8 @@ func serve(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintln(w, "anonymous")
 			return
 		}
-		logf("GET /go/whoami: logged in as user %s (backend %s)", u.ID, u.Backend)
-		fmt.Fprintf(w, "%s\n", u.ID)
+		logf("GET /go/whoami: logged in as %s (id %s, email %q, backend %s)", u.Username, u.ID, u.Email, u.Backend)
+		fmt.Fprintf(w, "%s %s\n", u.ID, u.Username)
 	})
 	mux.Handle("POST /go/note", cs.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s, u, ok := session(w, r)
@@ -153,12 +160,12 @@ func serve(args []string, stdout, stderr io.Writer) int {
 		}
 		note := r.PostFormValue("note")
 		s.Set("go_note", note)
-		msg := fmt.Sprintf("Hello user %s, from the Go service", u.ID)
-		if err := messages.Add(s, messages.Message{Level: messages.Info, Message: msg}); err != nil {
+		msg := fmt.Sprintf("Hello %s, from the Go service", u.Username)
+		if err := messages.AddTo(r.Context(), messages.Message{Level: messages.Info, Message: msg}); err != nil {
 			http.Error(w, err.Error(), http.StatusInternalServerError)
 			return
 		}
-		logf("POST /go/note: CSRF token accepted; set go_note=%q and flashed %q for user %s", note, msg, u.ID)
+		logf("POST /go/note: CSRF token accepted; set go_note=%q and flashed %q for %s", note, msg, u.Username)
 		fmt.Fprintln(w, "noted")
 	})))
 	mux.Handle("POST /go/logout", cs.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -170,7 +177,7 @@ func serve(args []string, stdout, stderr io.Writer) int {
 			http.Error(w, err.Error(), http.StatusInternalServerError)
 			return
 		}
-		logf("POST /go/logout: user %s logged out (session flushed)", u.ID)
+		logf("POST /go/logout: %s logged out (session flushed)", u.Username)
 		fmt.Fprintln(w, "logged out")
 	})))
 
@@ -180,7 +187,7 @@ func serve(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	fmt.Fprintf(stdout, "[go service] listening on http://%s\n", ln.Addr())
-	srv := &http.Server{Handler: mw.Handler(mux), ReadHeaderTimeout: 5 * time.Second}
+	srv := &http.Server{Handler: mw.Handler(msgs.Handler(mux)), ReadHeaderTimeout: 5 * time.Second}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	go func() {
@@ -317,10 +324,10 @@ func drive(args []string, stdout, stderr io.Writer) int {
 
 	// 3. The Go service sees the user.
 	code, body, err = b.get(*goURL+"/go/whoami", "")
-	if err != nil || code != 200 || strings.TrimSpace(body) == "anonymous" {
+	if err != nil || code != 200 || !strings.HasSuffix(strings.TrimSpace(body), " "+*username) {
 		return fail("GET /go/whoami = %d %q %v", code, body, err)
 	}
-	b.say("Go      GET /go/whoami -> user %s", strings.TrimSpace(body))
+	b.say("Go      GET /go/whoami -> %s", strings.TrimSpace(body))
 
 	// 4. Go stores a value and a message, accepting the CSRF token of a page Django rendered.
 	tok, err := djangoToken()

@@ -123,7 +123,13 @@ TIME_ZONE = os.environ.get("DJANGOBRIDGE_TIME_ZONE", "UTC")
 USE_I18N = False
 LANGUAGE_CODE = "en-us"
 CSRF_USE_SESSIONS = _flag("DJANGOBRIDGE_CSRF_USE_SESSIONS", "1")
-MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
+# DJANGOBRIDGE_MESSAGE_STORAGE: "session" (the tests' default) or "fallback" (Django's default,
+# what the demo runs: a signed messages cookie, the session for what does not fit).
+MESSAGE_STORAGE = {
+    "session": "django.contrib.messages.storage.session.SessionStorage",
+    "fallback": "django.contrib.messages.storage.fallback.FallbackStorage",
+    "cookie": "django.contrib.messages.storage.cookie.CookieStorage",
+}[os.environ.get("DJANGOBRIDGE_MESSAGE_STORAGE", "session")]
 LOGIN_URL = "/login/"
 
 LOGGING = {
