@@ -356,7 +356,8 @@ func TestPostgresStallAndCut(t *testing.T) {
 	pg := startPostgres(t)
 	leak := goroutines(t)
 	px := newProxy(t, pg.Addr())
-	direct := dbStore(t, openPG(t, pg, pg.Addr(), true), djangosession.EngineDB, nil)
+	directDB := openPG(t, pg, pg.Addr(), true)
+	direct := dbStore(t, directDB, djangosession.EngineDB, nil)
 	proxied := openPG(t, pg, px.Addr(), false)
 	st := dbStore(t, proxied, djangosession.EngineDB, nil)
 	l := newLedger()
@@ -446,6 +447,7 @@ func TestPostgresStallAndCut(t *testing.T) {
 		t.Errorf("%d loads returned an empty or foreign session", n)
 	}
 	proxied.Close()
+	directDB.Close()
 	px.Close()
 	leak()
 }

@@ -84,7 +84,16 @@ func freshDatabase(t *testing.T, d dbstore.Dialect, extra string) (driverName, d
 		if d == dbstore.Postgres {
 			drop += " WITH (FORCE)"
 		}
-		if _, err := admin.ExecContext(ctx, drop); err != nil {
+		// A backend of another role (autovacuum) may still be on the database for a moment;
+		// FORCE cannot end it without pg_signal_backend: try again briefly.
+		var err error
+		for range 50 {
+			if _, err = admin.ExecContext(ctx, drop); err == nil {
+				break
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		if err != nil {
 			t.Errorf("%s: %v", drop, err)
 		}
 		admin.Close()
