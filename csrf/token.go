@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strings"
 	"unicode/utf8"
 )
 
@@ -150,9 +149,6 @@ func sanitize32(rnd io.Reader, token string) (out string, changed bool, err erro
 	out, err = maskSecret(rnd, secret)
 	return out, true, err
 }
-
-// strip is Python's str.strip() of ASCII whitespace.
-func strip(s string) string { return strings.Trim(s, " \t\n\r\v\f") }
 
 // pyLen is the length of s decoded as Python's bytes.decode("utf-8", "replace") does: a
 // character per valid sequence, and one U+FFFD per maximal invalid subpart.

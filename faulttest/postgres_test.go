@@ -384,40 +384,7 @@ func TestPostgresStallAndCut(t *testing.T) {
 		t.Run(mode.name, func(t *testing.T) {
 			px.SetMode(mode.mode)
 			opsBefore, errsBefore := l.attempted.Load(), l.errs.Load()
-			for i, k := range keys {
-				octx, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
-				err := bounded(t, func() error { return l.step(octx, st, k, i) })
-				cancel()
-				if err == nil {
-					t.Errorf("load/save through a %s proxy succeeded", mode.name)
-					continue
-				}
-				checkDBErr(t, err)
-				if mode.mode == modeStall && !errors.Is(err, context.DeadlineExceeded) {
-					t.Errorf("stalled database: %v does not match context.DeadlineExceeded", err)
-				}
-				seq := l.seq.Add(1)
-				held[i].Set("seq", seq)
-				octx, cancel = context.WithTimeout(ctx, 200*time.Millisecond)
-				l.attempted.Add(1)
-				err = bounded(t, func() error { return held[i].Save(octx) })
-				cancel()
-				if err == nil {
-					t.Errorf("save through a %s proxy succeeded", mode.name)
-					l.mu.Lock()
-					l.acked[k], l.pending[k] = seq, nil
-					l.mu.Unlock()
-					continue
-				}
-				l.errs.Add(1)
-				l.mu.Lock()
-				l.pending[k] = append(l.pending[k], seq)
-				l.mu.Unlock()
-				checkDBErr(t, err)
-				if mode.mode == modeStall && !errors.Is(err, context.DeadlineExceeded) {
-					t.Errorf("stalled database: save error %v does not match context.DeadlineExceeded", err)
-				}
-			}
+			l.faultRound(t, ctx, st, keys, held, mode.name, mode.mode == modeStall, "database", checkDBErr)
 			lost := l.verify(t, direct, owners)
 			applied := l.failedButApplied.Swap(0)
 			px.SetMode(modePass)

@@ -105,41 +105,7 @@ func TestStallAndCut(t *testing.T) {
 				t.Run(mode.name, func(t *testing.T) {
 					px.SetMode(mode.mode)
 					opsBefore, errsBefore := l.attempted.Load(), l.errs.Load()
-					for i, k := range keys {
-						octx, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
-						err := bounded(t, func() error { return l.step(octx, st, k, i) })
-						cancel()
-						if err == nil {
-							t.Errorf("load/save through a %s proxy succeeded", mode.name)
-							continue
-						}
-						checkErr(t, err)
-						if mode.mode == modeStall && !errors.Is(err, context.DeadlineExceeded) {
-							t.Errorf("stalled server: %v does not match context.DeadlineExceeded", err)
-						}
-						// A save of a session loaded before the fault.
-						seq := l.seq.Add(1)
-						held[i].Set("seq", seq)
-						octx, cancel = context.WithTimeout(ctx, 200*time.Millisecond)
-						l.attempted.Add(1)
-						err = bounded(t, func() error { return held[i].Save(octx) })
-						cancel()
-						if err == nil {
-							t.Errorf("save through a %s proxy succeeded", mode.name)
-							l.mu.Lock()
-							l.acked[k], l.pending[k] = seq, nil
-							l.mu.Unlock()
-							continue
-						}
-						l.errs.Add(1)
-						l.mu.Lock()
-						l.pending[k] = append(l.pending[k], seq)
-						l.mu.Unlock()
-						checkErr(t, err)
-						if mode.mode == modeStall && !errors.Is(err, context.DeadlineExceeded) {
-							t.Errorf("stalled server: save error %v does not match context.DeadlineExceeded", err)
-						}
-					}
+					l.faultRound(t, ctx, st, keys, held, mode.name, mode.mode == modeStall, "server", checkErr)
 					// Every session whole, holding its last acknowledged value or that of a save
 					// that failed after reaching the server.
 					lost := l.verify(t, direct, owners)
@@ -171,6 +137,49 @@ func TestStallAndCut(t *testing.T) {
 			px.Close()
 			leak()
 		})
+	}
+}
+
+// faultRound sends, for each key, one load/save and one save of the session held from before
+// the fault through a faulty proxy: each must fail with a typed error (check), matching
+// context.DeadlineExceeded when the proxy stalls. A failed save is recorded as pending in the
+// ledger (it may have reached the server); one that succeeds is an error, and acknowledged.
+func (l *ledger) faultRound(t *testing.T, ctx context.Context, st *djangosession.Store, keys []string, held []*djangosession.Session,
+	mode string, stalled bool, what string, check func(*testing.T, error)) {
+	t.Helper()
+	for i, k := range keys {
+		octx, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
+		err := bounded(t, func() error { return l.step(octx, st, k, i) })
+		cancel()
+		if err == nil {
+			t.Errorf("load/save through a %s proxy succeeded", mode)
+			continue
+		}
+		check(t, err)
+		if stalled && !errors.Is(err, context.DeadlineExceeded) {
+			t.Errorf("stalled %s: %v does not match context.DeadlineExceeded", what, err)
+		}
+		seq := l.seq.Add(1)
+		held[i].Set("seq", seq)
+		octx, cancel = context.WithTimeout(ctx, 200*time.Millisecond)
+		l.attempted.Add(1)
+		err = bounded(t, func() error { return held[i].Save(octx) })
+		cancel()
+		if err == nil {
+			t.Errorf("save through a %s proxy succeeded", mode)
+			l.mu.Lock()
+			l.acked[k], l.pending[k] = seq, nil
+			l.mu.Unlock()
+			continue
+		}
+		l.errs.Add(1)
+		l.mu.Lock()
+		l.pending[k] = append(l.pending[k], seq)
+		l.mu.Unlock()
+		check(t, err)
+		if stalled && !errors.Is(err, context.DeadlineExceeded) {
+			t.Errorf("stalled %s: save error %v does not match context.DeadlineExceeded", what, err)
+		}
 	}
 }
 

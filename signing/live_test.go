@@ -285,10 +285,6 @@ func TestLiveLoadsEdgeCases(t *testing.T) {
 		strings.Repeat("9", 4301), `0.1`, `2.5e-5`, `1.7976931348623157e308`, `4.9e-324`,
 		``, ` `, `[]]`, `{}x`, strings.Repeat("[", 50) + strings.Repeat("]", 50), "\xef\xbb\xbf{}",
 	}
-	type result struct {
-		ok    bool
-		value any
-	}
 	pybridge.ForEachVersion(t, func(t *testing.T, b *pybridge.Bridge) {
 		s := signing.TimestampSigner{Signer: signing.Signer{Key: liveKey, Salt: signing.DefaultDumpsSalt}, Now: liveClock}
 		var signed []string

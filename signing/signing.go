@@ -128,11 +128,6 @@ var hashes = func() map[string]*hashAlg {
 	return m
 }()
 
-var (
-	algSHA1   = hashes["sha1"]
-	algSHA256 = hashes["sha256"]
-)
-
 func hashFor(algorithm string) (*hashAlg, error) {
 	if h, ok := hashes[algorithm]; ok {
 		return h, nil

@@ -65,16 +65,11 @@ Examples:
 		if err != nil {
 			return err
 		}
-		key, err := oneKey(pos, 1, keyWhat(eng))
-		if err != nil {
-			return err
-		}
-		b, err := f.open(e, openOpts{})
+		key, b, ctx, cancel, err := f.openKey(ctx, e, pos, eng, openOpts{})
 		if err != nil {
 			return err
 		}
 		defer b.close()
-		ctx, cancel := context.WithTimeout(ctx, f.timeout)
 		defer cancel()
 		if eng == "cache" || b.copyOnly() {
 			if b.copyOnly() {
@@ -316,16 +311,11 @@ Example:
 		if eng == "signed_cookies" {
 			return usagef("signed_cookies store nothing: the session is the cookie, and ends when the browser drops it")
 		}
-		key, err := oneKey(pos, 1, keyWhat(eng))
-		if err != nil {
-			return err
-		}
-		b, err := f.open(e, openOpts{needDB: true})
+		key, b, ctx, cancel, err := f.openKey(ctx, e, pos, eng, openOpts{needDB: true})
 		if err != nil {
 			return err
 		}
 		defer b.close()
-		ctx, cancel := context.WithTimeout(ctx, f.timeout)
 		defer cancel()
 		if err := b.st.Delete(ctx, key); err != nil {
 			return storeError(err)
@@ -357,16 +347,11 @@ Example:
 		if eng == "signed_cookies" {
 			return usagef("signed_cookies store nothing (Django's exists() is always False); use get to verify a cookie")
 		}
-		key, err := oneKey(pos, 1, keyWhat(eng))
-		if err != nil {
-			return err
-		}
-		b, err := f.open(e, openOpts{})
+		key, b, ctx, cancel, err := f.openKey(ctx, e, pos, eng, openOpts{})
 		if err != nil {
 			return err
 		}
 		defer b.close()
-		ctx, cancel := context.WithTimeout(ctx, f.timeout)
 		defer cancel()
 		var ok bool
 		if b.copyOnly() {
@@ -409,16 +394,11 @@ Example:
 		if err != nil {
 			return err
 		}
-		key, err := oneKey(pos, 1, keyWhat(eng))
-		if err != nil {
-			return err
-		}
-		b, err := f.open(e, openOpts{})
+		key, b, ctx, cancel, err := f.openKey(ctx, e, pos, eng, openOpts{})
 		if err != nil {
 			return err
 		}
 		defer b.close()
-		ctx, cancel := context.WithTimeout(ctx, f.timeout)
 		defer cancel()
 		n, err := b.ttl(ctx, f, key)
 		if err != nil {

@@ -312,6 +312,21 @@ func storeCommand(name, summary, usage, help string, run func(e *env, ctx contex
 	}
 }
 
+// openKey is how the commands on one stored session start: the one key argument, the store
+// opened, and ctx bounded by --timeout. The caller closes b and calls cancel.
+func (f *storeFlags) openKey(ctx context.Context, e *env, pos []string, eng string, o openOpts) (string, *backend, context.Context, context.CancelFunc, error) {
+	key, err := oneKey(pos, 1, keyWhat(eng))
+	if err != nil {
+		return "", nil, nil, nil, err
+	}
+	b, err := f.open(e, o)
+	if err != nil {
+		return "", nil, nil, nil, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, f.timeout)
+	return key, b, ctx, cancel, nil
+}
+
 // oneKey checks that pos holds SESSION_KEY and at most n-1 more arguments.
 func oneKey(pos []string, n int, what string) (string, error) {
 	if len(pos) == 0 {
