@@ -29,20 +29,20 @@ import (
 // two Sessions of the same key are two writers of one stored value: see
 // [Config].CompareAndSetSave.
 type Session struct {
-	store    *Store
-	key      string   // "" is Django's None
-	data     *py.Dict // Django's _session_cache, valid when loaded and lazy is nil
-	loaded   bool     // whether _session_cache exists
-	fetched  stored   // what Load read, applied on first use
+	store   *Store
+	key     string   // "" is Django's None
+	data    *py.Dict // Django's _session_cache, valid when loaded and lazy is nil
+	loaded  bool     // whether _session_cache exists
+	fetched stored   // what Load read, applied on first use
 	// lazy, when set, holds the loaded data instead of data: its values are built on first
 	// read, and changed holds the items set since (nil until the first Set). Any other change
 	// (a removal, Data, All, ...) builds the whole dict into data and drops lazy.
-	lazy    lazyDict
-	changed *py.Dict
-	lazyErr error // a lazy value that could not be built: Save refuses to write
-	miss     bool     // Load found no session: drop the key on first use
-	missErr  error    // why Load found no session (see LoadError)
-	base     []byte   // CompareAndSetSave: the stored value this Session read or last wrote
+	lazy     lazyDict
+	changed  *py.Dict
+	lazyErr  error  // a lazy value that could not be built: Save refuses to write
+	miss     bool   // Load found no session: drop the key on first use
+	missErr  error  // why Load found no session (see LoadError)
+	base     []byte // CompareAndSetSave: the stored value this Session read or last wrote
 	accessed bool
 	modified bool
 	gen      uint64 // counts the changes, for the middleware's late-change check
