@@ -58,6 +58,10 @@ type Object struct {
 	// slot is also a bucket of the hash chains that find a member by its key.
 	slots []member
 	n     int
+	// arena is where Get's decoder copies strings: the free end of its last arena array,
+	// shared by the values of successive Gets (see jsonDecoder.arena).
+	arena     []byte
+	arenaSize int
 }
 
 type span struct{ start, end int }
@@ -230,9 +234,11 @@ func (o *Object) Get(key string) (any, bool, error) {
 	m := &o.slots[i]
 	if !m.built {
 		d := jsonDecoderPool.Get().(*jsonDecoder)
-		// The value's text ends the input the decoder sees: its string arena is sized for it.
-		d.data, d.pos = o.data[:m.val.end], m.val.start
+		d.data, d.pos = o.data, m.val.start
+		// The strings of successive Gets share arena arrays, as within one Unmarshal.
+		d.arena, d.arenaSize = o.arena, o.arenaSize
 		v, err := d.value(1)
+		o.arena, o.arenaSize = d.arena, d.arenaSize
 		d.release()
 		if err != nil {
 			return nil, true, err
