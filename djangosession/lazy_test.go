@@ -10,16 +10,19 @@ import (
 	"github.com/djangobridge/bridge/py"
 )
 
-// lazyStores returns a Store of each engine that loads lazily: cache (pickle), db and file
-// (session_data JSON).
+// lazyStores returns a Store of each engine that loads lazily: cache (pickle), db, file and
+// signed_cookies (JSON).
 func lazyStores(t *testing.T) map[string]*djangosession.Store {
 	t.Helper()
 	out := map[string]*djangosession.Store{}
-	for _, engine := range []string{djangosession.EngineCache, djangosession.EngineDB, djangosession.EngineFile} {
+	for _, engine := range []string{djangosession.EngineCache, djangosession.EngineDB, djangosession.EngineFile, djangosession.EngineSignedCookies} {
 		cfg := djangosession.Config{SessionEngine: engine, Cache: djangosessiontest.NewCache(), DB: newTable(t),
 			SessionFilePath: t.TempDir(), SecretKey: testSecret, DjangoVersion: "5.2"}
 		if engine != djangosession.EngineDB {
 			cfg.DB = nil
+		}
+		if engine != djangosession.EngineCache {
+			cfg.Cache = nil
 		}
 		st, err := djangosession.NewStore(cfg)
 		if err != nil {
@@ -62,6 +65,9 @@ func TestLazySessionReadsAndWrites(t *testing.T) {
 			if s.Len() != 6 || !s.Has("cart") || s.Has("nope") || len(s.Keys()) != 6 {
 				t.Fatalf("Len %d Keys %v", s.Len(), s.Keys())
 			}
+			if lazy, pending := djangosession.LazyState(s); !lazy || pending != 0 {
+				t.Fatalf("after reads of strs: lazy %v, pending %d", lazy, pending)
+			}
 			// A value changed in place, then marked, as a view does.
 			cart, _ := s.Get("cart")
 			cart.([]any)[0].(*py.Dict).Set("qty", int64(5))
@@ -76,9 +82,14 @@ func TestLazySessionReadsAndWrites(t *testing.T) {
 			if s.Len() != 7 || !s.Has("last_seen") {
 				t.Fatalf("after Set: Len %d", s.Len())
 			}
+			// cart (read, a list), n and last_seen (set).
+			if lazy, pending := djangosession.LazyState(s); !lazy || pending != 3 {
+				t.Fatalf("before Save: lazy %v, pending %d", lazy, pending)
+			}
 			if err := s.Save(ctx); err != nil {
 				t.Fatal(err)
 			}
+			key = s.Key() // signed cookies: the new cookie
 
 			want := lazySeed()
 			want.Get("cart")
@@ -102,6 +113,7 @@ func TestLazySessionReadsAndWrites(t *testing.T) {
 			if err := back.Save(ctx); err != nil {
 				t.Fatal(err)
 			}
+			key = back.Key()
 			want.Remove("flags")
 			again, err := st.Load(ctx, key)
 			if err != nil {

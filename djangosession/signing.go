@@ -275,6 +275,17 @@ func DecodeSignedCookieSession(cookie string, opts SignedCookieOptions) (*py.Dic
 // DecodeSignedCookieSessionKey is DecodeSignedCookieSession that also reports the key that
 // matched (0 = SecretKey, i+1 = SecretKeyFallbacks[i]).
 func DecodeSignedCookieSessionKey(cookie string, opts SignedCookieOptions) (*py.Dict, int, error) {
+	v, i, err := decodeSignedCookieValue(cookie, opts)
+	if err != nil {
+		return nil, 0, err
+	}
+	d, err := asDict(v)
+	return d, i, err
+}
+
+// decodeSignedCookieValue is DecodeSignedCookieSessionKey's work: the value the serializer
+// returned (with signing.LazyJSONSerializer, a *pyjson.Object).
+func decodeSignedCookieValue(cookie string, opts SignedCookieOptions) (any, int, error) {
 	age := opts.SessionCookieAge
 	if age == 0 {
 		age = DefaultSessionCookieAge
@@ -289,6 +300,5 @@ func DecodeSignedCookieSessionKey(cookie string, opts SignedCookieOptions) (*py.
 	if err != nil {
 		return nil, 0, fromCodec(err)
 	}
-	d, err := asDict(l.Value)
-	return d, l.KeyIndex, err
+	return l.Value, l.KeyIndex, nil
 }
