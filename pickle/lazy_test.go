@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -121,6 +122,21 @@ func TestDecodeLazyFixtures(t *testing.T) {
 		l, err := fixtureCodec.DecodeLazy(benchPickle(t, typical))
 		if err != nil || !l.Lazy() {
 			t.Fatalf("%s: not read lazily (%v)", typical, err)
+		}
+	}
+	// Random sessions of plain values (memo references across values included), protocols 3
+	// to 5 (at 2, bytes are a REDUCE of _codecs.encode): read lazily, and equal to Decode's.
+	for i := range 300 {
+		d := py.NewDict(0)
+		for j := range 1 + rng.IntN(12) {
+			d.Set(fmt.Sprintf("k%d", j), randomPlain(rng, 4))
+		}
+		p, err := (&Codec{Protocol: 3 + i%3}).Encode(d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !checkLazy(t, fixtureCodec, p, rng) {
+			t.Fatalf("random session %d not read lazily: %v", i, d)
 		}
 	}
 	files, _ := filepath.Glob(filepath.Join("testdata", "cpython-*.json"))
