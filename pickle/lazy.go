@@ -362,7 +362,6 @@ const (
 type sEntry struct {
 	start, mbase int32 // the offset of its first opcode; the memo length there
 	memo         int32 // memo index, -1 when not memoized
-	n            int32 // a list: its length
 	depth        int16
 	kind         uint8
 	fetched      bool
@@ -424,15 +423,19 @@ func (sc *scanner) scan(c *Codec, data []byte, owned bool) (*LazyDict, bool) {
 	proto := 0
 	buf := data
 	n := len(buf)
-	if n > math.MaxInt32/2 {
+	if n > maxPickleStack*8 {
+		// Larger than any session, and large enough for a list longer than the decoder
+		// takes (the scanner does not count list items): the decoder decides.
 		return nil, false
 	}
 	pos := 0
 	sc.sawFrame = -1
 	stack, memo := sc.stack, sc.memo
 	bound := int64(0)
+	peak := 0
 	for pos < n {
 		op := buf[pos]
+		pushed := true // the opcode pushed a new value (cleared by the others)
 		switch op {
 		case opShortBinUnicode, opShortBinBytes:
 			if pos+1 >= n {
@@ -456,6 +459,7 @@ func (sc *scanner) scan(c *Codec, data []byte, owned bool) (*LazyDict, bool) {
 			bound += boundScalar
 			pos = end
 		case opMemoize, opBinPut, opLongBinPut:
+			pushed = false
 			i, next := uint32(len(memo)), pos+1
 			switch op {
 			case opBinPut:
@@ -535,6 +539,7 @@ func (sc *scanner) scan(c *Codec, data []byte, owned bool) (*LazyDict, bool) {
 			stack = append(stack, sEntry{start: int32(pos), mbase: int32(len(memo)), memo: -1, depth: 1, kind: kind})
 			pos++
 		case opMark:
+			pushed = false
 			if len(sc.marks) >= maxPickleStack {
 				return nil, false
 			}
@@ -542,6 +547,7 @@ func (sc *scanner) scan(c *Codec, data []byte, owned bool) (*LazyDict, bool) {
 			sc.peakMarks = max(sc.peakMarks, len(sc.marks))
 			pos++
 		case opSetItem, opSetItems:
+			pushed = false
 			var kv []sEntry
 			if op == opSetItem {
 				if len(stack)-sc.floor(stack) < 3 {
@@ -599,6 +605,7 @@ func (sc *scanner) scan(c *Codec, data []byte, owned bool) (*LazyDict, bool) {
 			}
 			pos++
 		case opAppend, opAppends:
+			pushed = false
 			var items []sEntry
 			if op == opAppend {
 				if len(stack)-sc.floor(stack) < 2 {
@@ -622,10 +629,6 @@ func (sc *scanner) scan(c *Codec, data []byte, owned bool) (*LazyDict, bool) {
 			if t.kind != kList || t.fetched || (t.memo >= 0 && memo[t.memo].fetched) {
 				return nil, false
 			}
-			if int64(t.n)+int64(len(items)) > maxPickleStack*8 {
-				return nil, false
-			}
-			t.n += int32(len(items))
 			for i := range items {
 				if items[i].depth+1 > maxDepth {
 					return nil, false
@@ -721,12 +724,14 @@ func (sc *scanner) scan(c *Codec, data []byte, owned bool) (*LazyDict, bool) {
 			stack = append(stack, sEntry{start: int32(start), mbase: int32(len(memo)), memo: -1, kind: kScalar})
 			bound += boundScalar + 3*int64(w) + 128
 		case opProto:
+			pushed = false
 			if pos+1 >= n || buf[pos+1] > highestProtocol {
 				return nil, false
 			}
 			proto = int(buf[pos+1])
 			pos += 2
 		case opFrame:
+			pushed = false
 			if n-pos < 9 {
 				return nil, false
 			}
@@ -737,7 +742,7 @@ func (sc *scanner) scan(c *Codec, data []byte, owned bool) (*LazyDict, bool) {
 			sc.sawFrame, sc.frameEnd = pos, pos+9+int(f)
 			pos += 9
 		case opStop:
-			sc.stack, sc.memo = stack, memo
+			sc.stack, sc.memo, sc.peakStack = stack, memo, peak
 			if len(stack) != 1 || len(sc.marks) != 0 || stack[0].kind != kDict || stack[0].fetched {
 				return nil, false
 			}
@@ -746,8 +751,18 @@ func (sc *scanner) scan(c *Codec, data []byte, owned bool) (*LazyDict, bool) {
 		default:
 			return nil, false
 		}
-		if len(stack) > sc.peakStack {
-			sc.peakStack = len(stack)
+		if len(stack) > peak {
+			peak = len(stack)
+		}
+		// CPython memoizes most values right after pushing them: MEMOIZE is read here
+		// without another dispatch.
+		if pushed && pos < n && buf[pos] == opMemoize && len(memo) < maxPickleMemo {
+			t := &stack[len(stack)-1]
+			if t.depth == 0 || t.memo < 0 {
+				t.memo = int32(len(memo))
+				pos++
+				memo = append(memo, memoDef{start: t.start, end: int32(pos), mbase: t.mbase, depth: t.depth, kind: t.kind})
+			}
 		}
 	}
 	sc.stack, sc.memo = stack, memo
