@@ -71,10 +71,6 @@ type memoVal struct {
 	ok bool
 }
 
-// errNotLazy is the scanner's answer for a pickle it leaves to the full decoder: outside the
-// subset it reads, or one it rejects (the full decoder then reports the error it reports).
-var errNotLazy = errors.New("pickle: not read lazily")
-
 // DecodeLazy checks a pickle whole, as [Codec.Decode] does, and returns its dict with the
 // values left unbuilt (see [LazyDict]). Any input Decode rejects is rejected with Decode's
 // error. A pickle of anything other than a dict or an OrderedDict is rejected with a
