@@ -358,6 +358,7 @@ const (
 type sEntry struct {
 	start, mbase int32 // the offset of its first opcode; the memo length there
 	memo         int32 // memo index, -1 when not memoized
+	n            int32 // a dict: the items set on it (for the memory bound)
 	depth        int16
 	kind         uint8
 	fetched      bool
@@ -399,12 +400,22 @@ func (sc *scanner) release() {
 // to the runtime's size classes and slices grown twice over.
 const (
 	boundScalar = 32
-	boundPair   = 4*sizeItem + indexEntry + 32
-	boundItem   = 4 * sizeSlot
+	boundItem   = 4 * sizeSlot // a list item: the list grows twofold
 	boundOp     = 64
-	boundDict   = 4 * sizeDict
-	boundFixed  = 4096 + 2*(sizeDict+sizeItem)*slabMax + int(unsafe.Sizeof(smallSlab{}))
+	boundDict   = 2*sizeDict + 16 // slabs of dicts grow twofold
+	// A dict item: from a slab (slabs grow twofold) in the dict's first batch; later batches
+	// grow the dict's items twofold.
+	boundFirstPair = 2*sizeItem + 16
+	boundMorePair  = 4*sizeItem + 16
 )
+
+// boundFixed is what the decoder may charge whatever the opcodes, for an input of n bytes:
+// its first slabs of dicts and items (sized from n), and a margin.
+func boundFixed(n int) int64 {
+	dicts := min(max(n/128, 4), slabMax)
+	items := min(max(n/40, 4), slabMax)
+	return 4096 + int64(unsafe.Sizeof(smallSlab{})) + int64(5*(sizeDict*dicts+sizeItem*items)/4)
+}
 
 // scan checks data and returns its LazyDict, or false when the full decoder must decide. It
 // reads the opcodes CPython writes for dicts of plain values (see LazyDict), and checks each
@@ -587,7 +598,21 @@ func (sc *scanner) scan(c *Codec, data []byte, owned bool) (*LazyDict, bool) {
 			if t.memo >= 0 {
 				memo[t.memo].depth, memo[t.memo].end = t.depth, int32(pos+1)
 			}
-			bound += int64(len(kv)/2)*boundPair + boundOp
+			c, k := int64(t.n), int64(len(kv)/2)
+			if c == 0 {
+				bound += k * boundFirstPair
+			} else {
+				bound += k * boundMorePair
+			}
+			switch {
+			case c+k <= 8: // no hash index
+			case c <= 8:
+				bound += (c + k) * indexEntry
+			default:
+				bound += k * indexEntry
+			}
+			t.n = int32(min(c+k, math.MaxInt32))
+			bound += boundOp
 			if root {
 				for i := 0; i < len(kv); i += 2 {
 					end := int32(pos)
@@ -852,7 +877,8 @@ const maxLazyKeys = 1 << 16
 
 // finish checks the memory bound and makes the LazyDict, copying what it keeps.
 func (sc *scanner) finish(c *Codec, data []byte, proto, stop int, owned bool) (*LazyDict, bool) {
-	sc.bound += int64(boundFixed) + int64(9*sizeEntry/2)*int64(sc.peakStack+len(sc.memo)) + int64(5*16*sc.peakMarks)
+	// The decoder's stack and memo start with room for 64 entries, and grow twofold.
+	sc.bound += boundFixed(len(data)) + int64(9*sizeEntry/2)*int64(max(sc.peakStack-64, 0)+max(len(sc.memo)-64, 0)) + int64(5*16*sc.peakMarks)
 	if sc.bound > c.memoryBudget(len(data))-int64(len(data)) {
 		return nil, false
 	}

@@ -1,6 +1,7 @@
 package pickle
 
 import (
+	"bytes"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -48,6 +49,9 @@ func checkLazy(t *testing.T, c *Codec, data []byte, rng *rand.Rand) bool {
 	}
 	if lerr != nil {
 		t.Fatalf("Decode succeeds, DecodeLazy fails: %v", lerr)
+	}
+	if testing.Verbose() && l.Lazy() && len(data) > 50000 {
+		t.Logf("%d bytes: charged %d, bound %d", len(data), charged, l.bound)
 	}
 	if l.Lazy() && l.bound < charged {
 		t.Fatalf("the scanner's bound %d is below the decoder's charge %d", l.bound, charged)
@@ -238,5 +242,47 @@ func BenchmarkDecodeLazyAuth(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// TestDecodeLazyBoundCrafted runs checkLazy, whose bound check is the point here, on pickles
+// crafted by hand to make the decoder charge the most per byte with the opcodes DecodeLazy
+// reads: containers of one byte each, memoized or not, dicts grown one item at a time, a
+// deep stack. Each is the value of the one key of a session dict.
+func TestDecodeLazyBoundCrafted(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	session := func(value []byte) []byte {
+		p := append([]byte("\x80\x05}\x8c\x01a"), value...)
+		return append(p, 's', '.')
+	}
+	rep := func(s string, n int) []byte { return bytes.Repeat([]byte(s), n) }
+	intKeys := func(n int) []byte { // SETITEM one int key at a time
+		var b []byte
+		for i := range n {
+			b = append(b, 'J', byte(i), byte(i>>8), byte(i>>16), 0, 'N', 's')
+		}
+		return b
+	}
+	lazy := 0
+	for _, n := range []int{10, 1000, 100000} {
+		cases := map[string][]byte{
+			"empty dicts":           append(append([]byte("]("), rep("}", n)...), 'e'),
+			"memoized empty dicts":  append(append([]byte("]("), rep("}\x94", n)...), 'e'),
+			"empty lists":           append(append([]byte("]("), rep("]", n)...), 'e'),
+			"nones on the stack":    append(append([]byte("("), rep("N", n)...), 't'),
+			"one item at a time":    append([]byte("}"), intKeys(n)...),
+			"dicts of one item":     append(append([]byte("]("), rep("}K\x01Ns", n)...), 'e'),
+			"strs memoized and got": append(append([]byte("]("), append([]byte("\x8c\x01x\x94"), rep("h\x00", n)...)...), 'e'),
+		}
+		for name, v := range cases {
+			t.Run(fmt.Sprintf("%s/%d", name, n), func(t *testing.T) {
+				if checkLazy(t, &Codec{}, session(v), rng) {
+					lazy++
+				}
+			})
+		}
+	}
+	if lazy == 0 {
+		t.Fatal("no crafted pickle read lazily: the bound is not tested")
 	}
 }
