@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"math"
+	"slices"
 	"sync"
 	"unicode/utf8"
 	"unsafe"
@@ -288,6 +289,19 @@ func (l *LazyDict) build(start, end int, mbase int32) (any, error) {
 
 // memoValue returns the value of memo entry i, for a build that GETs it.
 func (l *LazyDict) memoValue(i int) (any, int32, error) {
+	if l.memo == nil && l.nmemo > 0 {
+		// DecodeLazy keeps no memo: most builds need none (a value's memo references are
+		// to entries of its own span). Scan again for it, once.
+		sc := scannerPool.Get().(*scanner)
+		_, ok := sc.scan(l.c, l.buf, true)
+		if ok && len(sc.memo) == l.nmemo {
+			l.memo = slices.Clone(sc.memo)
+		}
+		sc.release()
+		if l.memo == nil {
+			return nil, 0, errLazyBound
+		}
+	}
 	if i >= len(l.memo) {
 		return nil, 0, errPickle("memo index %d not found", i)
 	}
@@ -905,10 +919,6 @@ func (sc *scanner) finish(c *Codec, data []byte, proto, stop int, owned bool) (*
 			it.key = unsafe.String(&l.buf[it.koff], len(it.key))
 		}
 		l.items[i] = it
-	}
-	if len(sc.memo) > 0 {
-		l.memo = make([]memoDef, len(sc.memo))
-		copy(l.memo, sc.memo)
 	}
 	if len(l.items) > 16 {
 		l.index = make(map[string]int32, len(l.items))
