@@ -199,6 +199,10 @@ func (l *LazyDict) Get(key string) (any, bool, error) {
 	}
 	it := &l.items[i]
 	if !it.built {
+		if v, ok := l.scalar(int(it.start), int(it.end)); ok {
+			it.v, it.built = v, true
+			return v, true, nil
+		}
 		v, err := l.build(int(it.start), int(it.end), it.mbase)
 		if err != nil {
 			if err := l.decodeWhole(); err != nil {
@@ -285,6 +289,48 @@ func (l *LazyDict) build(start, end int, mbase int32) (any, error) {
 	d.lazy, d.memoOff = l, uint32(mbase)
 	d.proto = l.proto
 	return d.run()
+}
+
+// scalar builds the value of the span [start, end) without a decoder when it is one str, int,
+// bool or None opcode (then memo PUTs, which a value of its own does not need): most session
+// values, as the auth keys' strs.
+func (l *LazyDict) scalar(start, end int) (any, bool) {
+	b := l.buf
+	var v any
+	next := start + 1
+	switch b[start] {
+	case opShortBinUnicode:
+		n := int(b[start+1])
+		next = start + 2 + n
+		v = l.str(int32(start+2), int32(n))
+	case opBinInt1:
+		next, v = start+2, int64(b[start+1])
+	case opBinInt2:
+		next, v = start+3, int64(binary.LittleEndian.Uint16(b[start+1:]))
+	case opBinInt:
+		next, v = start+5, int64(int32(binary.LittleEndian.Uint32(b[start+1:])))
+	case opNewTrue:
+		v = true
+	case opNewFalse:
+		v = false
+	case opNone:
+		v = nil
+	default:
+		return nil, false
+	}
+	for next < end {
+		switch b[next] {
+		case opMemoize:
+			next++
+		case opBinPut:
+			next += 2
+		case opLongBinPut:
+			next += 5
+		default:
+			return nil, false
+		}
+	}
+	return v, next == end
 }
 
 // memoValue returns the value of memo entry i, for a build that GETs it.
