@@ -50,6 +50,11 @@ type decoder struct {
 	sessUsed uint8     // the interned strs already decoded
 	dicts    []py.Dict // a slab the decoder's dicts are carved from
 	items    []py.Item // a slab dict items are carved from
+	// Span mode (LazyDict's builds): buf is the bytes of one value inside a validated pickle,
+	// decoding stops at its end with the value at the bottom of the stack, memo[0] is the
+	// pickle's memo index memoOff, and GETs below memoOff are resolved by lazy.
+	lazy    *LazyDict
+	memoOff uint32
 	// left is what the decoder may still allocate (see Codec.MaxMemory); every allocation
 	// is charged to it, at its size, when it is made. It goes below zero by at most one
 	// value's charge before the next opcode fails (the fast paths of run and step check it).
@@ -123,6 +128,9 @@ func (d *decoder) run() (any, error) {
 	for {
 		if pos >= len(buf) {
 			d.op, d.opPos = 0, pos
+			if d.lazy != nil && len(d.stack) > 0 {
+				return d.stack[0].v, nil // the end of a span
+			}
 			return nil, errTruncated
 		}
 		op := buf[pos]
@@ -149,12 +157,12 @@ func (d *decoder) run() (any, error) {
 				continue
 			}
 		case opBinPut:
-			if pos+1 < len(buf) && d.memoPutFast(int(buf[pos+1])) {
+			if pos+1 < len(buf) && d.memoOff == 0 && d.memoPutFast(int(buf[pos+1])) {
 				pos += 2
 				continue
 			}
 		case opBinGet:
-			if pos+1 < len(buf) {
+			if pos+1 < len(buf) && d.memoOff == 0 {
 				if i := int(buf[pos+1]); i < len(d.memo) && d.stackRoom() {
 					m := &d.memo[i]
 					m.fetched = true
@@ -334,7 +342,7 @@ func (d *decoder) step() error {
 		if err != nil {
 			return err
 		}
-		if n > uint64(len(d.buf)-d.pos) {
+		if n > uint64(len(d.buf)-d.pos) && d.lazy == nil { // a span may end inside a frame
 			return errPickle("frame of %d bytes exceeds the input", n)
 		}
 		return nil // frames are a buffering hint; the data follows inline
@@ -675,7 +683,7 @@ func (d *decoder) step() error {
 
 	// Memo.
 	case opMemoize:
-		return d.memoPut(uint32(len(d.memo)))
+		return d.memoPut(d.memoOff + uint32(len(d.memo)))
 	case opBinPut:
 		b, err := d.readByte()
 		if err != nil {
@@ -1159,6 +1167,12 @@ func (d *decoder) memoFetched(i int32) bool {
 }
 
 func (d *decoder) memoPut(i uint32) error {
+	if d.memoOff != 0 {
+		if i < d.memoOff {
+			return errPickle("memo index %d redefined inside a lazily built value", i)
+		}
+		i -= d.memoOff
+	}
 	t := len(d.stack) - 1
 	if t < d.floor() {
 		return errStackUnderflow
@@ -1213,6 +1227,17 @@ func (d *decoder) memoPut(i uint32) error {
 
 func (d *decoder) memoGet(i uint32) error {
 	var e entry
+	if d.lazy != nil {
+		if i < d.memoOff {
+			v, depth, err := d.lazy.memoValue(int(i))
+			if err != nil {
+				return err
+			}
+			// A value from outside the span: referenced, so it may not change (see mutable).
+			return d.push(entry{v: v, depth: depth, memoIdx: math.MaxInt32, fetched: true})
+		}
+		i -= d.memoOff
+	}
 	switch {
 	case int(i) < len(d.memo):
 		d.memo[i].fetched = true

@@ -1416,3 +1416,22 @@ func (e *encoder) saveObject(o *py.Object) error {
 	}
 	return nil
 }
+
+// encodeTail writes items as the SETITEM or SETITEMS batch that [LazyDict.AppendItems] adds to
+// a pickle whose memo holds memoBase entries, followed by STOP: at protocol 4 and above in a
+// frame of its own, the memo continuing densely from memoBase.
+func (c *Codec) encodeTail(proto int, memoBase uint32, items []py.Item) ([]byte, error) {
+	e := encoderPool.Get().(*encoder)
+	defer e.release()
+	e.c, e.proto, e.frameStart, e.frameEnd, e.maxDepth = c, proto, -1, math.MaxInt, 4*c.maxDepth()+16
+	e.memoN = memoBase
+	if proto >= 4 {
+		e.startFrame()
+	}
+	if err := e.setItems(items, false); err != nil {
+		return nil, err
+	}
+	e.buf = append(e.buf, opStop)
+	e.commitFrame()
+	return append([]byte(nil), e.buf...), nil
+}
