@@ -176,10 +176,10 @@ func (e *cacheEngine) key(sessionKey string) string {
 
 // load is cache.SessionStore.load: cache.get, with Django's misses (no key, a key the backend
 // refuses, a value that is not a pickled dict). A server failure is an error, not a miss.
-func (e *cacheEngine) load(ctx context.Context, s *Session, key string) (*py.Dict, error, error) {
+func (e *cacheEngine) load(ctx context.Context, s *Session, key string) (stored, error, error) {
 	cacheKey := e.key(key)
 	if err := ctx.Err(); err != nil {
-		return nil, nil, NewCacheError("get", cacheKey, err)
+		return stored{}, nil, NewCacheError("get", cacheKey, err)
 	}
 	var raw []byte
 	var err error
@@ -190,37 +190,35 @@ func (e *cacheEngine) load(ctx context.Context, s *Session, key string) (*py.Dic
 	}
 	if err != nil {
 		if isMiss(err) {
-			return nil, err, nil
+			return stored{}, err, nil
 		}
-		return nil, nil, err
+		return stored{}, nil, err
 	}
-	d, why, err := e.decode(raw)
-	if d != nil && e.cas != nil {
+	v, why, err := e.decode(raw)
+	if v.found() && e.cas != nil {
 		s.base = raw
 	}
-	return d, why, err
+	return v, why, err
 }
 
-// decode unpickles a cache value into a session dict, or says why Django would find no session
-// in it. A pickle naming a class outside the allow-list is an error, not a miss: Django would
-// load that session, and treating it as empty would replace the user's session.
-func (e *cacheEngine) decode(raw []byte) (*py.Dict, error, error) {
-	v, derr := e.st.codec.Decode(raw)
-	if fg := (*pickle.ForbiddenGlobalError)(nil); errors.As(derr, &fg) {
-		return nil, nil, fmt.Errorf("djangosession: session holds %s, which Config.Codec.AllowGlobals does not list: %w", fg.Global, corrupt(derr))
+// decode checks a pickled cache value (pickle.Codec.DecodeLazy: the whole pickle, its values
+// built on first read), or says why Django would find no session in it. A pickle naming a
+// class outside the allow-list is an error, not a miss: Django would load that session, and
+// treating it as empty would replace the user's session.
+func (e *cacheEngine) decode(raw []byte) (stored, error, error) {
+	l, derr := e.st.codec.DecodeLazy(raw)
+	if derr == nil {
+		return stored{lazy: l}, nil, nil
 	}
-	switch d := v.(type) {
-	case *py.Dict:
-		return d, nil, nil
-	case *py.OrderedDict:
-		return &d.Dict, nil, nil
+	if fg := (*pickle.ForbiddenGlobalError)(nil); errors.As(derr, &fg) {
+		return stored{}, nil, fmt.Errorf("djangosession: session holds %s, which Config.Codec.AllowGlobals does not list: %w", fg.Global, corrupt(derr))
 	}
 	// Django: an unpickling error inside cache.get is caught by load() as a miss, and a cached
 	// None is a miss. Any other value is not a session dict.
-	if derr != nil {
-		return nil, fromCodec(derr), nil
+	if nd := (*pickle.NotDictError)(nil); errors.As(derr, &nd) {
+		return stored{}, fmt.Errorf("djangosession: cache value %s is not a dict: %w", describe(nd.Value), ErrCorrupt), nil
 	}
-	return nil, fmt.Errorf("djangosession: cache value %s is not a dict: %w", describe(v), ErrCorrupt), nil
+	return stored{}, fromCodec(derr), nil
 }
 
 func (e *cacheEngine) exists(ctx context.Context, key string) (bool, error) {
@@ -243,11 +241,28 @@ func (e *cacheEngine) delete(ctx context.Context, key string) error {
 func (e *cacheEngine) clearExpired(context.Context) (int64, error) { return 0, nil }
 
 // encode returns the pickled session and its expiry age, the cache timeout.
+//
+// A lazy session (d nil: see Session.Save) is written by appending what changed to the stored
+// pickle, or, when that would not pay (see pickle.LazyDict.AppendItems), encoded whole.
 func (e *cacheEngine) encode(s *Session, d *py.Dict) ([]byte, time.Duration, error) {
-	v, _ := d.Get(ExpiryKey)
+	var v any
+	if d == nil {
+		v, _ = s.lazyGet(s.lazy, ExpiryKey)
+	} else {
+		v, _ = d.Get(ExpiryKey)
+	}
 	age, err := e.st.expiryAge(v, e.st.now())
 	if err != nil {
 		return nil, 0, err
+	}
+	if d == nil {
+		b, ok, err := s.appendPickle()
+		if err != nil || ok {
+			return b, age, err
+		}
+		if d = s.session(); s.lazyErr != nil {
+			return nil, 0, s.lazyErr
+		}
 	}
 	b, err := e.st.codec.Encode(d)
 	if err != nil {

@@ -19,30 +19,30 @@ type cachedDBEngine struct {
 // refuses the key: Django catches every exception there), the row, and then the cache is
 // refilled with the row's data until its expire_date (a failure of that write is an error, as
 // in Django).
-func (e *cachedDBEngine) load(ctx context.Context, s *Session, key string) (*py.Dict, error, error) {
+func (e *cachedDBEngine) load(ctx context.Context, s *Session, key string) (stored, error, error) {
 	cacheKey := e.cache.key(key)
 	if raw, err := e.cache.cache.Get(ctx, cacheKey); err == nil {
 		// A copy that does not unpickle to a dict is None to Django (its cache.get raised,
 		// or returned a value load() then used): read the row.
-		if d, _, derr := e.cache.decode(raw); d != nil && derr == nil {
-			return d, nil, nil
+		if v, _, derr := e.cache.decode(raw); v.found() && derr == nil {
+			return v, nil, nil
 		}
 	}
 	if err := ctx.Err(); err != nil {
-		return nil, nil, err
+		return stored{}, nil, err
 	}
 	d, expire, why, err := e.db.loadRow(ctx, key)
 	if err != nil || d == nil || why != nil {
-		return d, why, err
+		return stored{dict: d}, why, err
 	}
 	value, err := e.cache.st.codec.Encode(d)
 	if err != nil {
-		return nil, nil, err
+		return stored{}, nil, err
 	}
 	if err := e.cache.cache.Set(ctx, cacheKey, value, e.db.st.ageUntil(expire)); err != nil {
-		return nil, nil, err
+		return stored{}, nil, err
 	}
-	return d, nil, nil
+	return stored{dict: d}, nil, nil
 }
 
 // exists is cached_db's: the cache copy (cache.has_key; its errors are not caught), or the row.

@@ -55,18 +55,19 @@ func validRowKey(key string) bool {
 }
 
 // load is db.SessionStore.load: the row with the key whose expire_date is after now.
-func (e *dbEngine) load(ctx context.Context, s *Session, key string) (*py.Dict, error, error) {
+func (e *dbEngine) load(ctx context.Context, s *Session, key string) (stored, error, error) {
 	if !validRowKey(key) {
-		return nil, errBadRowKey, nil
+		return stored{}, errBadRowKey, nil
 	}
 	data, err := e.table.LoadData(ctx, key, e.st.cfg.Now())
 	if errors.Is(err, dbstore.ErrNotFound) {
-		return nil, errNoRow, nil
+		return stored{}, errNoRow, nil
 	}
 	if err != nil {
-		return nil, nil, err
+		return stored{}, nil, err
 	}
-	return e.st.decodeData(data)
+	d, why, err := e.st.decodeData(data)
+	return stored{dict: d}, why, err
 }
 
 // errNoRow is the LoadError of a key with no unexpired row.

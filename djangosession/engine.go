@@ -5,6 +5,7 @@ import (
 	"errors"
 	"time"
 
+	"github.com/djangobridge/bridge/pickle"
 	"github.com/djangobridge/bridge/py"
 )
 
@@ -16,10 +17,10 @@ import (
 // (signedcookies.go).
 type engine interface {
 	// load reads the session stored under key. When Django's load() finds no session (none
-	// stored, expired, a value that is not a session) it returns a nil dict and the reason,
-	// which becomes [Session.LoadError]. err is a failure of the storage, or a session Django
-	// could read and Go cannot (ErrUnreadable): never a miss.
-	load(ctx context.Context, s *Session, key string) (d *py.Dict, why error, err error)
+	// stored, expired, a value that is not a session) it returns no stored session and the
+	// reason, which becomes [Session.LoadError]. err is a failure of the storage, or a session
+	// Django could read and Go cannot (ErrUnreadable): never a miss.
+	load(ctx context.Context, s *Session, key string) (v stored, why error, err error)
 
 	// exists is exists(session_key): whether a session is stored under key.
 	exists(ctx context.Context, key string) (bool, error)
@@ -37,6 +38,28 @@ type engine interface {
 	// expired sessions and reports how many, where the engine can tell.
 	clearExpired(ctx context.Context) (int64, error)
 }
+
+// stored is a session an engine read: its dict, or a lazy form of it, checked whole but with
+// its values built on first use. Neither set: no session.
+type stored struct {
+	dict *py.Dict
+	lazy lazyDict
+}
+
+func (v stored) found() bool { return v.dict != nil || v.lazy != nil }
+
+// lazyDict is a stored session dict whose values are built on first read:
+// *pickle.LazyDict for the cache engine's pickles.
+type lazyDict interface {
+	Len() int
+	Keys() []string
+	Has(key string) bool
+	Get(key string) (any, bool, error)
+	Built(key string) bool
+	Dict() (*py.Dict, error)
+}
+
+var _ lazyDict = (*pickle.LazyDict)(nil)
 
 // ErrUnreadable: a stored session that Django would read and this Store cannot: its signature
 // verifies under none of the configured keys (SecretKey, SecretKeyFallbacks), or it is

@@ -38,25 +38,25 @@ func (e *fileEngine) path(key string) (string, error) {
 // empty file (the placeholder a concurrent create leaves) is an empty session that keeps its
 // key; an expired session is removed, as Django removes it. Django then creates a new session
 // at once; here the key is dropped and the next Save creates it. Other I/O errors are errors.
-func (e *fileEngine) load(ctx context.Context, s *Session, key string) (*py.Dict, error, error) {
+func (e *fileEngine) load(ctx context.Context, s *Session, key string) (stored, error, error) {
 	if err := ctx.Err(); err != nil {
-		return nil, nil, err
+		return stored{}, nil, err
 	}
 	name, err := e.path(key)
 	if err != nil {
-		return nil, err, nil
+		return stored{}, err, nil
 	}
 	d, expired, why, err := e.read(name)
 	if err != nil || d == nil {
-		return d, why, err
+		return stored{dict: d}, why, err
 	}
 	if expired {
 		if err := e.remove(name); err != nil {
-			return nil, nil, err
+			return stored{}, nil, err
 		}
-		return nil, fmt.Errorf("djangosession: the session file has expired: %w", ErrNotFound), nil
+		return stored{}, fmt.Errorf("djangosession: the session file has expired: %w", ErrNotFound), nil
 	}
-	return d, why, nil
+	return stored{dict: d}, why, nil
 }
 
 // read reads and decodes one session file and reports whether it has expired.

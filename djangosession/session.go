@@ -8,6 +8,7 @@ import (
 	"math/big"
 	"time"
 
+	"github.com/djangobridge/bridge/pickle"
 	"github.com/djangobridge/bridge/py"
 )
 
@@ -28,14 +29,20 @@ import (
 // two Sessions of the same key are two writers of one stored value: see
 // [Config].CompareAndSetSave.
 type Session struct {
-	store    *Store
-	key      string   // "" is Django's None
-	data     *py.Dict // Django's _session_cache, valid when loaded
-	loaded   bool     // whether _session_cache exists
-	fetched  *py.Dict // what Load read, applied on first use
-	miss     bool     // Load found no session: drop the key on first use
-	missErr  error    // why Load found no session (see LoadError)
-	base     []byte   // CompareAndSetSave: the stored value this Session read or last wrote
+	store   *Store
+	key     string   // "" is Django's None
+	data    *py.Dict // Django's _session_cache, valid when loaded and lazy is nil
+	loaded  bool     // whether _session_cache exists
+	fetched stored   // what Load read, applied on first use
+	// lazy, when set, holds the loaded data instead of data: its values are built on first
+	// read, and changed holds the items set since (nil until the first Set). Any other change
+	// (a removal, Data, All, ...) builds the whole dict into data and drops lazy.
+	lazy     lazyDict
+	changed  *py.Dict
+	lazyErr  error  // a lazy value that could not be built: Save refuses to write
+	miss     bool   // Load found no session: drop the key on first use
+	missErr  error  // why Load found no session (see LoadError)
+	base     []byte // CompareAndSetSave: the stored value this Session read or last wrote
 	accessed bool
 	modified bool
 	gen      uint64 // counts the changes, for the middleware's late-change check
@@ -49,13 +56,58 @@ func (s *Session) touch() {
 
 var errNoStore = errors.New("djangosession: Session not made by a Store")
 
-// session is Django's _get_session(): the dict, loaded on first use.
+// session is Django's _get_session(): the dict, loaded on first use (and built whole, when
+// the session was loaded lazily).
 func (s *Session) session() *py.Dict {
 	s.accessed = true
 	if !s.loaded {
 		s.apply()
 	}
+	if s.lazy != nil {
+		s.materialize()
+	}
 	return s.data
+}
+
+// view is session for the reads and writes the lazy form serves itself: it returns the lazy
+// form, or nil when the dict is in s.data.
+func (s *Session) view() lazyDict {
+	s.accessed = true
+	if !s.loaded {
+		s.apply()
+	}
+	return s.lazy
+}
+
+// materialize builds the whole dict of a lazy session into s.data, with the changes made.
+func (s *Session) materialize() {
+	d, err := s.lazy.Dict()
+	if err != nil {
+		// A checked pickle that does not decode whole: never written back as empty.
+		s.lazyErr = fmt.Errorf("djangosession: the stored session could not be built: %w", err)
+		d = py.NewDict(0)
+	}
+	if s.changed != nil {
+		for _, it := range s.changed.Items() {
+			d.SetKey(it.Key, it.Value) // str keys: cannot fail
+		}
+	}
+	s.data, s.lazy, s.changed = d, nil, nil
+}
+
+// lazyGet is Get on a lazy session.
+func (s *Session) lazyGet(l lazyDict, key string) (any, bool) {
+	if s.changed != nil {
+		if v, ok := s.changed.Get(key); ok {
+			return v, true
+		}
+	}
+	v, ok, err := l.Get(key)
+	if err != nil {
+		s.lazyErr = fmt.Errorf("djangosession: session[%q] could not be built: %w", key, err)
+		return nil, false
+	}
+	return v, ok
 }
 
 // apply makes the result of Load visible: the fetched dict, or an empty one, with the key
@@ -72,12 +124,14 @@ func (s *Session) apply() {
 	case s.miss:
 		s.key = ""
 		s.data = py.NewDict(0)
-	case s.fetched != nil:
-		s.data = s.fetched
+	case s.fetched.lazy != nil:
+		s.lazy = s.fetched.lazy
+	case s.fetched.dict != nil:
+		s.data = s.fetched.dict
 	default:
 		s.data = py.NewDict(0)
 	}
-	s.fetched, s.miss = nil, false
+	s.fetched, s.miss = stored{}, false
 }
 
 // LoadError reports why [Store.Load] found no session under the requested key, where Django
@@ -118,30 +172,90 @@ func (s *Session) IsEmpty() bool {
 	if s.key != "" {
 		return false
 	}
-	return !s.loaded || s.data.Len() == 0
+	return !s.loaded || s.Len() == 0
 }
 
-// Get returns the value under key (session.get(key)).
-func (s *Session) Get(key string) (any, bool) { return s.session().Get(key) }
+// Get returns the value under key (session.get(key)). A session loaded from the cache builds
+// the value on its first read only (see [Store.Load]).
+func (s *Session) Get(key string) (any, bool) {
+	if l := s.view(); l != nil {
+		return s.lazyGet(l, key)
+	}
+	return s.data.Get(key)
+}
 
 // String returns the value under key if it is a str.
-func (s *Session) String(key string) (string, bool) { return s.session().String(key) }
+func (s *Session) String(key string) (string, bool) {
+	v, _ := s.Get(key)
+	x, ok := v.(string)
+	return x, ok
+}
 
 // Int returns the value under key if it is an int that fits in an int64 (not a bool).
-func (s *Session) Int(key string) (int64, bool) { return s.session().Int(key) }
+func (s *Session) Int(key string) (int64, bool) {
+	v, _ := s.Get(key)
+	x, ok := v.(int64)
+	return x, ok
+}
 
 // Bool returns the value under key if it is a bool.
-func (s *Session) Bool(key string) (bool, bool) { return s.session().Bool(key) }
+func (s *Session) Bool(key string) (bool, bool) {
+	v, _ := s.Get(key)
+	x, ok := v.(bool)
+	return x, ok
+}
 
-// Has reports whether key is in the session (key in session).
-func (s *Session) Has(key string) bool { return s.session().Has(key) }
+// Has reports whether key is in the session (key in session). It builds no value.
+func (s *Session) Has(key string) bool {
+	if l := s.view(); l != nil {
+		return l.Has(key) || (s.changed != nil && s.changed.Has(key))
+	}
+	return s.data.Has(key)
+}
 
-// Len returns the number of keys (len(session)).
-func (s *Session) Len() int { return s.session().Len() }
+// Len returns the number of keys (len(session)). It builds no value.
+func (s *Session) Len() int {
+	if l := s.view(); l != nil {
+		n := l.Len()
+		if s.changed != nil {
+			for _, it := range s.changed.Items() {
+				if !l.Has(it.Key.(string)) {
+					n++
+				}
+			}
+		}
+		return n
+	}
+	return s.data.Len()
+}
 
 // Keys returns the keys in order (session.keys()). Django's keys are str; a pickle written by
-// other code may hold keys of other types.
-func (s *Session) Keys() []any { return s.session().Keys() }
+// other code may hold keys of other types. It builds no value.
+func (s *Session) Keys() []any {
+	if l := s.view(); l != nil {
+		ks := l.Keys()
+		out := make([]any, 0, len(ks)+s.changedLen())
+		for _, k := range ks {
+			out = append(out, k)
+		}
+		if s.changed != nil {
+			for _, it := range s.changed.Items() {
+				if !l.Has(it.Key.(string)) {
+					out = append(out, it.Key)
+				}
+			}
+		}
+		return out
+	}
+	return s.data.Keys()
+}
+
+func (s *Session) changedLen() int {
+	if s.changed == nil {
+		return 0
+	}
+	return s.changed.Len()
+}
 
 // All iterates over the items in order (session.items()).
 func (s *Session) All() iter.Seq2[any, any] { return s.session().All() }
@@ -161,7 +275,14 @@ func (s *Session) Set(key string, value any) error {
 			return fmt.Errorf("djangosession: session[%q] = %T: %w", key, value, err)
 		}
 	}
-	s.session().Set(key, value)
+	if s.view() != nil {
+		if s.changed == nil {
+			s.changed = py.NewDict(1)
+		}
+		s.changed.Set(key, value)
+	} else {
+		s.data.Set(key, value)
+	}
 	s.touch()
 	return nil
 }
@@ -219,7 +340,8 @@ func (s *Session) Update(d *py.Dict) error {
 func (s *Session) Clear() {
 	s.data = py.NewDict(0)
 	s.loaded = true
-	s.fetched, s.miss = nil, false
+	s.lazy, s.changed = nil, nil
+	s.fetched, s.miss = stored{}, false
 	s.accessed = true
 	s.touch()
 }
@@ -340,8 +462,42 @@ func (s *Session) Save(ctx context.Context) error {
 			return ErrUpdate
 		}
 	}
-	_, err := st.eng.save(ctx, s, s.key, s.session(), false)
+	var d *py.Dict
+	if _, isCache := st.eng.(*cacheEngine); !isCache || s.view() == nil {
+		d = s.session() // the cache engine saves a lazy session itself (cacheEngine.encode)
+	}
+	if s.lazyErr != nil {
+		return s.lazyErr
+	}
+	_, err := st.eng.save(ctx, s, s.key, d, false)
 	return err
+}
+
+// appendPickle is the pickle of a lazy session for the cache engine: the stored pickle with
+// the items set since Load appended, and the values read since, which the caller may have
+// changed in place, unless they are immutable (see pickle.LazyDict.AppendItems). It reports
+// false when the session must be encoded whole.
+func (s *Session) appendPickle() ([]byte, bool, error) {
+	l, ok := s.lazy.(*pickle.LazyDict)
+	if !ok {
+		return nil, false, nil
+	}
+	var items []py.Item
+	for _, k := range l.Keys() {
+		if !l.Built(k) || (s.changed != nil && s.changed.Has(k)) {
+			continue
+		}
+		v, _, _ := l.Get(k)
+		switch v.(type) {
+		case nil, bool, int64, float64, string:
+			continue // cannot have changed
+		}
+		items = append(items, py.Item{Key: k, Value: v})
+	}
+	if s.changed != nil {
+		items = append(items, s.changed.Items()...)
+	}
+	return l.AppendItems(items)
 }
 
 // Create saves the session under a new key (Django's create()): it draws random keys until one
@@ -357,7 +513,13 @@ func (s *Session) Create(ctx context.Context) error {
 	if !s.loaded {
 		// Django: save(must_create=True) uses _get_session(no_load=True).
 		s.data, s.loaded = py.NewDict(0), true
-		s.fetched, s.miss = nil, false
+		s.fetched, s.miss = stored{}, false
+	}
+	if s.lazy != nil {
+		s.materialize()
+	}
+	if s.lazyErr != nil {
+		return s.lazyErr
 	}
 	if st.eng == nil {
 		s.touch() // signed cookies: the cookie is written by the next Save
@@ -396,7 +558,8 @@ func (s *Session) Delete(ctx context.Context) error {
 		return errNoStore
 	}
 	if s.store.eng == nil {
-		s.key, s.data, s.loaded, s.fetched, s.miss = "", py.NewDict(0), true, nil, false
+		s.key, s.data, s.loaded, s.fetched, s.miss = "", py.NewDict(0), true, stored{}, false
+		s.lazy, s.changed = nil, nil
 		s.touch()
 		return nil
 	}

@@ -5,7 +5,6 @@ import (
 	"fmt"
 
 	"github.com/djangobridge/bridge/pickle"
-	"github.com/djangobridge/bridge/py"
 )
 
 // Store is Django's SessionStore class for the configured SESSION_ENGINE, seen from Go: it
@@ -145,23 +144,23 @@ func (st *Store) Load(ctx context.Context, key string) (*Session, error) {
 // fetch reads the session stored under s.key into s (Load's work): s.fetched, or s.miss when
 // Django's load would find no session. It returns the errors Load returns.
 func (st *Store) fetch(ctx context.Context, s *Session) error {
-	var d *py.Dict
+	var v stored
 	var why, err error
 	if st.eng == nil {
-		d, why = st.loadSignedCookie(s.key)
+		v.dict, why = st.loadSignedCookie(s.key)
 	} else {
-		d, why, err = st.eng.load(ctx, s, s.key)
+		v, why, err = st.eng.load(ctx, s, s.key)
 	}
 	if err != nil {
 		return err
 	}
-	if d == nil {
+	if !v.found() {
 		s.miss, s.missErr = true, why
 		st.warn(ctx, "djangosession: no session under the request's key; Django starts an empty one too", why)
 		return nil
 	}
 	// Data Django cannot decode either (db, file) is an empty session that keeps its key.
-	s.fetched, s.missErr = d, why
+	s.fetched, s.missErr = v, why
 	if why != nil {
 		st.warn(ctx, "djangosession: stored session data cannot be decoded; Django reads it as empty too", why)
 	}

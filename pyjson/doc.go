@@ -19,6 +19,11 @@
 // strings string. A lone surrogate escape (\ud800) becomes its WTF-8 bytes (Python's
 // "surrogatepass" UTF-8), and Marshal writes such bytes back as the escape. Errors are
 // *[SyntaxError], which matches [ErrCorrupt].
+//
+// [UnmarshalObject] is Unmarshal for a session, of which a request reads a few keys: it
+// validates the whole object as Unmarshal does (same errors) and returns an [Object] whose
+// member values are decoded when [Object.Get] first asks for them; [Object.AppendEncode]
+// writes the object back after changes, copying the text of untouched members.
 package pyjson
 
 import "errors"

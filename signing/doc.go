@@ -11,7 +11,9 @@
 //	signing.dumps / loads                    Dumps / Loads (LoadsDetail)
 //	SECRET_KEY_FALLBACKS                     Signer.FallbackKeys, LoadsOptions.FallbackKeys
 //	utils.crypto.salted_hmac                 SaltedHMAC
-//	JSONSerializer                           JSONSerializer (package pyjson underneath)
+//	JSONSerializer                           JSONSerializer (package pyjson underneath);
+//	                                         LazyJSONSerializer: a session as a *pyjson.Object
+//	                                         whose values are decoded on demand
 //	BadSignature / SignatureExpired          ErrBadSignature / ErrSignatureExpired
 //
 // Order of checks, as Django: the signature is verified, in constant time, before anything
@@ -20,5 +22,5 @@
 // inflates. A payload that verifies but cannot be decoded is [ErrCorrupt], as Django raises
 // ValueError or zlib.error there rather than BadSignature.
 //
-// A Signer, TimestampSigner or JSONSerializer is safe for concurrent use.
+// A Signer, TimestampSigner, JSONSerializer or LazyJSONSerializer is safe for concurrent use.
 package signing

@@ -1,6 +1,10 @@
 package signing
 
-import "github.com/djangobridge/bridge/pyjson"
+import (
+	"errors"
+
+	"github.com/djangobridge/bridge/pyjson"
+)
 
 // Serializer turns a value into bytes and back: the serializer argument of Django's
 // signing.dumps/loads, and SESSION_SERIALIZER. Implementations must be safe for concurrent
@@ -28,6 +32,43 @@ func (JSONSerializer) Loads(data []byte) (any, error) {
 		return nil, corrupt(err)
 	}
 	return v, nil
+}
+
+// LazyJSONSerializer is JSONSerializer for a caller that reads a few keys of a session: Loads
+// returns a *[pyjson.Object] for a JSON object (validated as strictly as JSONSerializer.Loads
+// would, with the same errors, but with its member values decoded on demand by
+// [pyjson.Object.Get]) and JSONSerializer's value for any other JSON value. Dumps is
+// JSONSerializer's, and also writes a *pyjson.Object back ([pyjson.Object.AppendEncode] with
+// no change).
+//
+// With it, [Loads] and [LoadsDetail] check the signature of the whole value and inflate it
+// (within MaxDecompressedSize) before Loads sees it, as with JSONSerializer. The Object keeps
+// the payload bytes it was given: signing hands Loads a buffer of its own, which it does not
+// reuse (a caller of Loads directly must not change data while it uses the Object).
+type LazyJSONSerializer struct{}
+
+var _ Serializer = LazyJSONSerializer{}
+
+// Dumps is pyjson.Marshal, or AppendEncode for a *pyjson.Object.
+func (LazyJSONSerializer) Dumps(v any) ([]byte, error) {
+	if o, ok := v.(*pyjson.Object); ok {
+		return o.AppendEncode(nil, nil, nil)
+	}
+	return pyjson.Marshal(v)
+}
+
+// Loads is pyjson.UnmarshalObject: a *pyjson.Object for an object, Unmarshal's value for
+// another JSON value; a syntax error matches [ErrCorrupt] and [pyjson.ErrCorrupt].
+func (LazyJSONSerializer) Loads(data []byte) (any, error) {
+	o, err := pyjson.UnmarshalObject(data)
+	if err != nil {
+		var ne *pyjson.NotObjectError
+		if errors.As(err, &ne) {
+			return ne.Value, nil
+		}
+		return nil, corrupt(err)
+	}
+	return o, nil
 }
 
 // corrupt makes err, an error caused by the input, match ErrCorrupt too.
