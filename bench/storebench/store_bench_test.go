@@ -376,6 +376,23 @@ func BenchmarkStore(b *testing.B) {
 					return err
 				})
 			})
+			// Issue #17: a request that only checks the login: Store.Load and the three keys
+			// django.contrib.auth reads, as strings. Its allocations should not depend on the
+			// session's size.
+			b.Run(name+"authload", func(b *testing.B) {
+				run(b, n, keys, id, func(ctx context.Context, k string, _ int) error {
+					s, err := plain.Load(ctx, k)
+					if err != nil {
+						return err
+					}
+					for _, ak := range authKeys {
+						if _, ok := s.String(ak); !ok {
+							return fmt.Errorf("session %s: no string %s", k, ak)
+						}
+					}
+					return nil
+				})
+			})
 			b.Run(name+"rawgetset", func(b *testing.B) {
 				run(b, n, rawKeys, id, func(ctx context.Context, k string, _ int) error {
 					if err := be.rawGet(ctx, k); err != nil {
@@ -449,30 +466,18 @@ func BenchmarkStore(b *testing.B) {
 				})
 			})
 			b.Run(name+"atomicmodsave", func(b *testing.B) { run(b, n, keys, id, modsave(atomicStore)) })
-			// Issue #17: a request that only checks the login: Store.Load and the three keys
-			// django.contrib.auth reads, as strings. Its allocations should not depend on the
-			// session's size.
-			b.Run(name+"authload", func(b *testing.B) {
-				run(b, n, keys, id, func(ctx context.Context, k string, _ int) error {
-					s, err := plain.Load(ctx, k)
-					if err != nil {
-						return err
-					}
-					for _, ak := range authKeys {
-						if _, ok := s.String(ak); !ok {
-							return fmt.Errorf("session %s: no string %s", k, ak)
-						}
-					}
-					return nil
-				})
-			})
-			// Thousands of saves of one changed key must not grow the stored session (a save
-			// that appends to the stored pickle must not append again and again): figures of
-			// a growing session would be worthless.
+			// The Store's Save appends the changed items to the stored pickle until that would
+			// make it more than about twice a whole encode (pickle.LazyDict.AppendItems), so the
+			// thousands of saves above leave a larger stored session than the fixture: report
+			// its size (bench/report.py reads this line), and fail if it passed that bound.
 			if v, err := be.cache.Get(context.Background(), plain.CacheKey(keys[0])); err != nil {
 				b.Error(err)
-			} else if len(v) > n+64 {
-				b.Errorf("%s: the stored session grew from %d to %d bytes over the save benchmarks", name, n, len(v))
+			} else {
+				// Printed, not logged: a parent benchmark's log shows only when it fails.
+				fmt.Printf("stored session after the save benchmarks: %s %d -> %d bytes\n", be.name+"/"+size, n, len(v))
+				if len(v) > 2*(n+32)+64 {
+					b.Errorf("%s: the stored session grew from %d to %d bytes over the save benchmarks", name, n, len(v))
+				}
 			}
 		}
 	}
