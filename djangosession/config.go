@@ -4,12 +4,13 @@ import (
 	"log/slog"
 	"os"
 
-	"github.com/djangobridge/bridge/djangosession/dbstore"
-	"github.com/djangobridge/bridge/signing"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/djangobridge/bridge/djangosession/dbstore"
+	"github.com/djangobridge/bridge/signing"
 
 	"github.com/djangobridge/bridge/pickle"
 )

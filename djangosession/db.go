@@ -10,6 +10,7 @@ import (
 
 	"github.com/djangobridge/bridge/djangosession/dbstore"
 	"github.com/djangobridge/bridge/py"
+	"github.com/djangobridge/bridge/pyjson"
 	"github.com/djangobridge/bridge/signing"
 )
 
@@ -34,15 +35,55 @@ func (st *Store) dataOptions() SessionDataOptions {
 // own SECRET_KEY, reads that row, and an empty session saved over it would log the user out of
 // Django too. Other failures (data Django cannot decode either) give Django's empty dict, with
 // the reason for LoadError.
-func (st *Store) decodeData(data string) (*py.Dict, error, error) {
-	d, err := DecodeSessionData(data, st.dataOptions())
-	switch {
-	case err == nil:
-		return d, nil, nil
-	case errors.Is(err, signing.ErrBadSignature):
-		return nil, nil, fmt.Errorf("%w: %w", ErrUnreadable, err)
+//
+// Under the JSON serializer (Django's default) the data is read lazily: the signature and the
+// inflate cover the whole value, and so does the JSON check (pyjson.UnmarshalObject), but the
+// values are built on first read.
+func (st *Store) decodeData(data string) (stored, error, error) {
+	opts := st.dataOptions()
+	if _, ok := opts.Serializer.(signing.JSONSerializer); ok {
+		opts.Serializer = signing.LazyJSONSerializer{}
 	}
-	return py.NewDict(0), err, nil
+	v, _, err := decodeSessionDataValue(data, opts)
+	if err == nil {
+		if o, ok := v.(*pyjson.Object); ok {
+			return stored{lazy: o}, nil, nil
+		}
+		var d *py.Dict
+		if d, err = asDict(v); err == nil {
+			return stored{dict: d}, nil, nil
+		}
+	}
+	if errors.Is(err, signing.ErrBadSignature) {
+		return stored{}, nil, fmt.Errorf("%w: %w", ErrUnreadable, err)
+	}
+	return stored{dict: py.NewDict(0)}, err, nil
+}
+
+// encodeData is SessionBase.encode of the session to save: d, or, when d is nil, the lazy
+// session s, whose JSON is its stored JSON with the changes spliced in (pyjson.Object's
+// AppendEncode: the untouched values are copied, not encoded again). It also returns the
+// custom expiry ("_session_expiry"), for the expiry date.
+func (st *Store) encodeData(s *Session, d *py.Dict) (string, any, error) {
+	opts := st.dataOptions()
+	if d == nil {
+		b, ok, err := s.appendJSON()
+		if err != nil {
+			return "", nil, err
+		}
+		if ok {
+			expiry, _ := s.lazyGet(s.lazy, ExpiryKey)
+			opts.Serializer = encodedJSON(b)
+			data, err := EncodeSessionData(nil, opts)
+			return data, expiry, err
+		}
+		if d = s.session(); s.lazyErr != nil {
+			return "", nil, s.lazyErr
+		}
+	}
+	expiry, _ := d.Get(ExpiryKey)
+	data, err := EncodeSessionData(d, opts)
+	return data, expiry, err
 }
 
 // errBadRowKey is the LoadError of a cookie value no session row can have: one with a NUL byte
@@ -66,8 +107,7 @@ func (e *dbEngine) load(ctx context.Context, s *Session, key string) (stored, er
 	if err != nil {
 		return stored{}, nil, err
 	}
-	d, why, err := e.st.decodeData(data)
-	return stored{dict: d}, why, err
+	return e.st.decodeData(data)
 }
 
 // errNoRow is the LoadError of a key with no unexpired row.
@@ -85,7 +125,12 @@ func (e *dbEngine) loadRow(ctx context.Context, key string) (*py.Dict, time.Time
 	if err != nil {
 		return nil, time.Time{}, nil, err
 	}
-	d, why, err := e.st.decodeData(data)
+	v, why, err := e.st.decodeData(data)
+	if err != nil || v.lazy == nil {
+		return v.dict, expire, why, err
+	}
+	// cached_db refills its cache copy with the whole dict.
+	d, err := v.lazy.Dict()
 	return d, expire, why, err
 }
 
@@ -99,11 +144,10 @@ func (e *dbEngine) exists(ctx context.Context, key string) (bool, error) {
 // save is db.SessionStore.save: an INSERT (force_insert) when creating, else an UPDATE
 // (force_update) that must find the row.
 func (e *dbEngine) save(ctx context.Context, s *Session, key string, d *py.Dict, mustCreate bool) (bool, error) {
-	data, err := EncodeSessionData(d, e.st.dataOptions())
+	data, v, err := e.st.encodeData(s, d)
 	if err != nil {
 		return false, err
 	}
-	v, _ := d.Get(ExpiryKey)
 	expire, err := e.st.expiryDate(v, e.st.now())
 	if err != nil {
 		return false, err

@@ -7,6 +7,7 @@ import (
 
 	"github.com/djangobridge/bridge/pickle"
 	"github.com/djangobridge/bridge/py"
+	"github.com/djangobridge/bridge/pyjson"
 )
 
 // engine is the storage of one SESSION_ENGINE: the methods of Django's SessionStore classes
@@ -48,18 +49,30 @@ type stored struct {
 
 func (v stored) found() bool { return v.dict != nil || v.lazy != nil }
 
+// get returns the value under key, built if need be ("" for none).
+func (v stored) get(key string) any {
+	if v.lazy != nil {
+		x, _, _ := v.lazy.Get(key)
+		return x
+	}
+	x, _ := v.dict.Get(key)
+	return x
+}
+
 // lazyDict is a stored session dict whose values are built on first read:
-// *pickle.LazyDict for the cache engine's pickles.
+// *pickle.LazyDict for the cache engines' pickles, *pyjson.Object for session_data (db, file).
 type lazyDict interface {
 	Len() int
 	Keys() []string
 	Has(key string) bool
 	Get(key string) (any, bool, error)
-	Built(key string) bool
 	Dict() (*py.Dict, error)
 }
 
-var _ lazyDict = (*pickle.LazyDict)(nil)
+var (
+	_ lazyDict = (*pickle.LazyDict)(nil)
+	_ lazyDict = (*pyjson.Object)(nil)
+)
 
 // ErrUnreadable: a stored session that Django would read and this Store cannot: its signature
 // verifies under none of the configured keys (SecretKey, SecretKeyFallbacks), or it is

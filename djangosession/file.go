@@ -46,9 +46,9 @@ func (e *fileEngine) load(ctx context.Context, s *Session, key string) (stored, 
 	if err != nil {
 		return stored{}, err, nil
 	}
-	d, expired, why, err := e.read(name)
-	if err != nil || d == nil {
-		return stored{dict: d}, why, err
+	v, expired, why, err := e.read(name)
+	if err != nil || !v.found() {
+		return v, why, err
 	}
 	if expired {
 		if err := e.remove(name); err != nil {
@@ -56,54 +56,54 @@ func (e *fileEngine) load(ctx context.Context, s *Session, key string) (stored, 
 		}
 		return stored{}, fmt.Errorf("djangosession: the session file has expired: %w", ErrNotFound), nil
 	}
-	return stored{dict: d}, why, nil
+	return v, why, nil
 }
 
 // read reads and decodes one session file and reports whether it has expired.
-func (e *fileEngine) read(name string) (d *py.Dict, expired bool, why, err error) {
+func (e *fileEngine) read(name string) (v stored, expired bool, why, err error) {
 	f, err := os.Open(name)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, false, fmt.Errorf("djangosession: no session file: %w", ErrNotFound), nil
+		return stored{}, false, fmt.Errorf("djangosession: no session file: %w", ErrNotFound), nil
 	}
 	if err != nil {
-		return nil, false, nil, err
+		return stored{}, false, nil, err
 	}
 	defer f.Close()
 	fi, err := f.Stat()
 	if err != nil {
-		return nil, false, nil, err
+		return stored{}, false, nil, err
 	}
 	const maxFile = 64 << 20 // far above any session Django writes
 	if fi.Size() > maxFile {
-		return nil, false, fmt.Errorf("djangosession: session file of %d bytes: %w", fi.Size(), ErrCorrupt), nil
+		return stored{}, false, fmt.Errorf("djangosession: session file of %d bytes: %w", fi.Size(), ErrCorrupt), nil
 	}
 	data := make([]byte, fi.Size())
 	if _, err := f.ReadAt(data, 0); err != nil && fi.Size() > 0 {
-		return nil, false, nil, err
+		return stored{}, false, nil, err
 	}
 	if len(data) == 0 {
-		return py.NewDict(0), false, nil, nil
+		return stored{dict: py.NewDict(0)}, false, nil, nil
 	}
 	for _, c := range data {
 		if c >= 0x80 { // open(..., encoding="ascii") fails: UnicodeDecodeError is not caught
-			return nil, false, nil, fmt.Errorf("%w: the session file is not ASCII", ErrUnreadable)
+			return stored{}, false, nil, fmt.Errorf("%w: the session file is not ASCII", ErrUnreadable)
 		}
 	}
-	d, why, err = e.st.decodeData(string(data))
+	v, why, err = e.st.decodeData(string(data))
 	if err != nil {
-		return nil, false, nil, err
+		return stored{}, false, nil, err
 	}
 	// _expiry_date: the custom expiry, or the modification time plus SESSION_COOKIE_AGE.
 	var age time.Duration
-	if v, _ := d.Get(ExpiryKey); pyTruthy(v) {
-		age, err = e.st.expiryAge(v, e.st.now())
+	if x := v.get(ExpiryKey); pyTruthy(x) {
+		age, err = e.st.expiryAge(x, e.st.now())
 		if err != nil {
-			return nil, false, nil, err
+			return stored{}, false, nil, err
 		}
 	} else {
 		age = e.st.ageUntil(fi.ModTime().Add(e.st.cfg.SessionCookieAge))
 	}
-	return d, age <= 0, why, nil
+	return v, age <= 0, why, nil
 }
 
 func (e *fileEngine) remove(name string) error {
@@ -141,7 +141,7 @@ func (e *fileEngine) save(ctx context.Context, s *Session, key string, d *py.Dic
 	if err != nil {
 		return false, err
 	}
-	data, err := EncodeSessionData(d, e.st.dataOptions())
+	data, _, err := e.st.encodeData(s, d)
 	if err != nil {
 		return false, err
 	}
@@ -207,7 +207,7 @@ func (e *fileEngine) clearExpired(ctx context.Context) (int64, error) {
 			continue // Django: SuspiciousOperation, caught by load()
 		}
 		d, expired, _, err := e.read(name)
-		if err != nil || d == nil || !expired {
+		if err != nil || !d.found() || !expired {
 			continue // Django's load() leaves what it cannot read
 		}
 		if err := e.remove(name); err != nil {

@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"iter"
 	"math/big"
+	"slices"
 	"time"
 
 	"github.com/djangobridge/bridge/pickle"
 	"github.com/djangobridge/bridge/py"
+	"github.com/djangobridge/bridge/pyjson"
 )
 
 // Session is one session: Django's request.session. Get it from
@@ -39,10 +41,11 @@ type Session struct {
 	// (a removal, Data, All, ...) builds the whole dict into data and drops lazy.
 	lazy     lazyDict
 	changed  *py.Dict
-	lazyErr  error  // a lazy value that could not be built: Save refuses to write
-	miss     bool   // Load found no session: drop the key on first use
-	missErr  error  // why Load found no session (see LoadError)
-	base     []byte // CompareAndSetSave: the stored value this Session read or last wrote
+	reads    []string // the keys of the lazy values built that a caller may change in place
+	lazyErr  error    // a lazy value that could not be built: Save refuses to write
+	miss     bool     // Load found no session: drop the key on first use
+	missErr  error    // why Load found no session (see LoadError)
+	base     []byte   // CompareAndSetSave: the stored value this Session read or last wrote
 	accessed bool
 	modified bool
 	gen      uint64 // counts the changes, for the middleware's late-change check
@@ -92,7 +95,7 @@ func (s *Session) materialize() {
 			d.SetKey(it.Key, it.Value) // str keys: cannot fail
 		}
 	}
-	s.data, s.lazy, s.changed = d, nil, nil
+	s.data, s.lazy, s.changed, s.reads = d, nil, nil, nil
 }
 
 // lazyGet is Get on a lazy session.
@@ -107,7 +110,54 @@ func (s *Session) lazyGet(l lazyDict, key string) (any, bool) {
 		s.lazyErr = fmt.Errorf("djangosession: session[%q] could not be built: %w", key, err)
 		return nil, false
 	}
+	if ok && !isImmutable(v) && !slices.Contains(s.reads, key) {
+		s.reads = append(s.reads, key)
+	}
 	return v, ok
+}
+
+// isImmutable reports whether v is a value a caller cannot change in place.
+func isImmutable(v any) bool {
+	switch v.(type) {
+	case nil, bool, int64, float64, string:
+		return true
+	}
+	return false
+}
+
+// pending returns what a Save of a lazy session writes over the stored session: the values
+// read that the caller may have changed in place (lists, dicts, ...), then the items Set.
+func (s *Session) pending() []py.Item {
+	var items []py.Item
+	for _, k := range s.reads {
+		if s.changed != nil && s.changed.Has(k) {
+			continue
+		}
+		v, _, _ := s.lazy.Get(k) // built: no error
+		items = append(items, py.Item{Key: k, Value: v})
+	}
+	if s.changed != nil {
+		items = append(items, s.changed.Items()...)
+	}
+	return items
+}
+
+// appendJSON is the JSON of a lazy session loaded from session_data: its stored JSON with the
+// pending items spliced in. It reports false when the session is not such a one.
+func (s *Session) appendJSON() ([]byte, bool, error) {
+	o, ok := s.lazy.(*pyjson.Object)
+	if !ok {
+		return nil, false, nil
+	}
+	var changes *py.Dict
+	if items := s.pending(); len(items) > 0 {
+		changes = py.NewDict(len(items))
+		for _, it := range items {
+			changes.Set(it.Key.(string), it.Value)
+		}
+	}
+	b, err := o.AppendEncode(nil, changes, nil)
+	return b, err == nil, err
 }
 
 // apply makes the result of Load visible: the fetched dict, or an empty one, with the key
@@ -340,7 +390,7 @@ func (s *Session) Update(d *py.Dict) error {
 func (s *Session) Clear() {
 	s.data = py.NewDict(0)
 	s.loaded = true
-	s.lazy, s.changed = nil, nil
+	s.lazy, s.changed, s.reads = nil, nil, nil
 	s.fetched, s.miss = stored{}, false
 	s.accessed = true
 	s.touch()
@@ -463,8 +513,15 @@ func (s *Session) Save(ctx context.Context) error {
 		}
 	}
 	var d *py.Dict
-	if _, isCache := st.eng.(*cacheEngine); !isCache || s.view() == nil {
-		d = s.session() // the cache engine saves a lazy session itself (cacheEngine.encode)
+	switch st.eng.(type) {
+	case *cacheEngine, *dbEngine, *fileEngine:
+		// These save a lazy session themselves (d nil: see cacheEngine.encode and
+		// Store.encodeData); cached_db writes the row and the cache copy from the whole dict.
+		if s.view() == nil {
+			d = s.data
+		}
+	default:
+		d = s.session()
 	}
 	if s.lazyErr != nil {
 		return s.lazyErr
@@ -482,22 +539,7 @@ func (s *Session) appendPickle() ([]byte, bool, error) {
 	if !ok {
 		return nil, false, nil
 	}
-	var items []py.Item
-	for _, k := range l.Keys() {
-		if !l.Built(k) || (s.changed != nil && s.changed.Has(k)) {
-			continue
-		}
-		v, _, _ := l.Get(k)
-		switch v.(type) {
-		case nil, bool, int64, float64, string:
-			continue // cannot have changed
-		}
-		items = append(items, py.Item{Key: k, Value: v})
-	}
-	if s.changed != nil {
-		items = append(items, s.changed.Items()...)
-	}
-	return l.AppendItems(items)
+	return l.AppendItems(s.pending())
 }
 
 // Create saves the session under a new key (Django's create()): it draws random keys until one
@@ -559,7 +601,7 @@ func (s *Session) Delete(ctx context.Context) error {
 	}
 	if s.store.eng == nil {
 		s.key, s.data, s.loaded, s.fetched, s.miss = "", py.NewDict(0), true, stored{}, false
-		s.lazy, s.changed = nil, nil
+		s.lazy, s.changed, s.reads = nil, nil, nil
 		s.touch()
 		return nil
 	}

@@ -1,6 +1,10 @@
 package djangosession
 
-import "github.com/djangobridge/bridge/py"
+import (
+	"github.com/djangobridge/bridge/py"
+	"github.com/djangobridge/bridge/pyjson"
+	"github.com/djangobridge/bridge/signing"
+)
 
 // Signed cookies (django.contrib.sessions.backends.signed_cookies) have no storage: the
 // session's key is signing.dumps(session, compress=True, salt=SignedCookieSalt), so the cookie
@@ -16,18 +20,50 @@ func (st *Store) signedCookieOptions() SignedCookieOptions {
 // loadSignedCookie is load(): signing.loads of the cookie with max_age = SESSION_COOKIE_AGE.
 // The cookie comes from the client: any failure (forged, expired, undecodable) is Django's
 // empty session, which Django marks modified (load() calls create()) and keeps the key of.
-func (st *Store) loadSignedCookie(cookie string) (*py.Dict, error) {
-	d, err := DecodeSignedCookieSession(cookie, st.signedCookieOptions())
-	if err != nil {
-		return nil, err
+//
+// Under the JSON serializer the cookie is read lazily, as session_data (see Store.decodeData).
+func (st *Store) loadSignedCookie(cookie string) (stored, error) {
+	opts := st.signedCookieOptions()
+	if _, ok := opts.Serializer.(signing.JSONSerializer); ok {
+		opts.Serializer = signing.LazyJSONSerializer{}
 	}
-	return d, nil
+	v, _, err := decodeSignedCookieValue(cookie, opts)
+	if err != nil {
+		return stored{}, err
+	}
+	if o, ok := v.(*pyjson.Object); ok {
+		return stored{lazy: o}, nil
+	}
+	d, err := asDict(v)
+	if err != nil {
+		return stored{}, err
+	}
+	return stored{dict: d}, nil
 }
 
 // saveSignedCookie is save(): the session's new key is the signed session, and the session is
 // modified so that the middleware sets the cookie.
 func (s *Session) saveSignedCookie() error {
-	key, err := EncodeSignedCookieSession(s.session(), s.store.signedCookieOptions())
+	opts := s.store.signedCookieOptions()
+	var d *py.Dict
+	if s.view() != nil {
+		// A lazy session: its stored JSON with the changes spliced in.
+		b, ok, err := s.appendJSON()
+		if err != nil {
+			return err
+		}
+		opts.Serializer = encodedJSON(b)
+		if !ok {
+			opts.Serializer = s.store.signedCookieOptions().Serializer
+			d = s.session()
+		}
+	} else {
+		d = s.session()
+	}
+	if s.lazyErr != nil {
+		return s.lazyErr
+	}
+	key, err := EncodeSignedCookieSession(d, opts)
 	if err != nil {
 		return err
 	}

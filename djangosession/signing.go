@@ -112,6 +112,20 @@ func DecodeSessionData(data string, opts SessionDataOptions) (*py.Dict, error) {
 // for SecretKey, i+1 for SecretKeyFallbacks[i], so that a caller can re-save the session
 // under the current key. Legacy data (Django32) reports 0: that format knows no fallbacks.
 func DecodeSessionDataKey(data string, opts SessionDataOptions) (*py.Dict, int, error) {
+	v, i, err := decodeSessionDataValue(data, opts)
+	if err != nil {
+		return nil, 0, err
+	}
+	if d, ok := v.(*py.Dict); ok && opts.Django32 && d != nil {
+		return d, i, nil
+	}
+	d, err := asDict(v)
+	return d, i, err
+}
+
+// decodeSessionDataValue is DecodeSessionDataKey's work: the value the serializer returned
+// (with signing.LazyJSONSerializer, a *pyjson.Object), or the legacy format's dict.
+func decodeSessionDataValue(data string, opts SessionDataOptions) (any, int, error) {
 	lo := signing.LoadsOptions{Key: opts.SecretKey, FallbackKeys: opts.SecretKeyFallbacks, Salt: SessionKeySalt,
 		Algorithm: opts.Algorithm, Serializer: opts.Serializer, MaxDecompressedSize: opts.MaxDecompressedSize}
 	if opts.Django32 {
@@ -127,8 +141,17 @@ func DecodeSessionDataKey(data string, opts SessionDataOptions) (*py.Dict, int, 
 		}
 		return nil, 0, fromCodec(err)
 	}
-	d, err := asDict(l.Value)
-	return d, l.KeyIndex, err
+	return l.Value, l.KeyIndex, nil
+}
+
+// encodedJSON is a signing.Serializer whose Dumps returns JSON already written (a lazy
+// session's, see Store.encodeData), whatever value it is given.
+type encodedJSON []byte
+
+func (b encodedJSON) Dumps(any) ([]byte, error) { return b, nil }
+
+func (b encodedJSON) Loads([]byte) (any, error) {
+	return nil, errors.New("djangosession: encodedJSON only writes")
 }
 
 // LegacySessionHash is Django 3.2's SessionBase._hash(serialized): the sha1 salted HMAC
@@ -252,6 +275,17 @@ func DecodeSignedCookieSession(cookie string, opts SignedCookieOptions) (*py.Dic
 // DecodeSignedCookieSessionKey is DecodeSignedCookieSession that also reports the key that
 // matched (0 = SecretKey, i+1 = SecretKeyFallbacks[i]).
 func DecodeSignedCookieSessionKey(cookie string, opts SignedCookieOptions) (*py.Dict, int, error) {
+	v, i, err := decodeSignedCookieValue(cookie, opts)
+	if err != nil {
+		return nil, 0, err
+	}
+	d, err := asDict(v)
+	return d, i, err
+}
+
+// decodeSignedCookieValue is DecodeSignedCookieSessionKey's work: the value the serializer
+// returned (with signing.LazyJSONSerializer, a *pyjson.Object).
+func decodeSignedCookieValue(cookie string, opts SignedCookieOptions) (any, int, error) {
 	age := opts.SessionCookieAge
 	if age == 0 {
 		age = DefaultSessionCookieAge
@@ -266,6 +300,5 @@ func DecodeSignedCookieSessionKey(cookie string, opts SignedCookieOptions) (*py.
 	if err != nil {
 		return nil, 0, fromCodec(err)
 	}
-	d, err := asDict(l.Value)
-	return d, l.KeyIndex, err
+	return l.Value, l.KeyIndex, nil
 }

@@ -147,7 +147,7 @@ func (st *Store) fetch(ctx context.Context, s *Session) error {
 	var v stored
 	var why, err error
 	if st.eng == nil {
-		v.dict, why = st.loadSignedCookie(s.key)
+		v, why = st.loadSignedCookie(s.key)
 	} else {
 		v, why, err = st.eng.load(ctx, s, s.key)
 	}

@@ -3,6 +3,7 @@ package pickle
 import (
 	"encoding/binary"
 	"errors"
+	"math"
 	"sync"
 	"unicode/utf8"
 	"unsafe"
@@ -56,13 +57,11 @@ type lazyItem struct {
 }
 
 // memoDef is where the value of one memo entry lies: the span that builds it (the value at
-// the bottom of the stack once [start, end) is decoded with memo base mbase), or the entry
-// it copies (alias >= 0: a GET stored under another index).
+// the bottom of the stack once [start, end) is decoded with memo base mbase); a scalar whose
+// span is a GET copies that entry (see alias).
 type memoDef struct {
 	start, end, mbase int32
-	soff, slen        int32 // a str: its bytes; slen -1 otherwise
-	depth             int32
-	alias             int32
+	depth             int16
 	kind              uint8
 	fetched           bool
 }
@@ -81,6 +80,16 @@ var errNotLazy = errors.New("pickle: not read lazily")
 // error. A pickle of anything other than a dict or an OrderedDict is rejected with a
 // *[NotDictError] carrying Decode's value.
 func (c *Codec) DecodeLazy(data []byte) (*LazyDict, error) {
+	return c.decodeLazy(data, false)
+}
+
+// DecodeLazyOwned is DecodeLazy for a caller that hands data over: the LazyDict keeps it
+// instead of a copy, and the caller must not change it afterwards.
+func (c *Codec) DecodeLazyOwned(data []byte) (*LazyDict, error) {
+	return c.decodeLazy(data, true)
+}
+
+func (c *Codec) decodeLazy(data []byte, owned bool) (*LazyDict, error) {
 	limit := c.MaxSize
 	if limit == 0 {
 		limit = DefaultMaxSize
@@ -89,7 +98,7 @@ func (c *Codec) DecodeLazy(data []byte) (*LazyDict, error) {
 		return nil, &Error{Err: errPickle("input of %d bytes exceeds the limit of %d", len(data), limit)}
 	}
 	sc := scannerPool.Get().(*scanner)
-	l, ok := sc.scan(c, data)
+	l, ok := sc.scan(c, data, owned)
 	sc.release()
 	if ok {
 		return l, nil
@@ -286,22 +295,26 @@ func (l *LazyDict) memoValue(i int) (any, int32, error) {
 	if i >= len(l.memo) {
 		return nil, 0, errPickle("memo index %d not found", i)
 	}
-	for n := 0; l.memo[i].alias >= 0; n++ {
-		if n > len(l.memo) {
+	for n := 0; ; n++ {
+		a := alias(l.buf, &l.memo[i])
+		if a < 0 {
+			break
+		}
+		if n > len(l.memo) || a >= len(l.memo) {
 			return nil, 0, errLazyBound
 		}
-		i = int(l.memo[i].alias)
+		i = a
 	}
 	if l.vals == nil {
 		l.vals = make([]memoVal, len(l.memo))
 	}
 	if mv := l.vals[i]; mv.ok {
-		return mv.v, l.memo[i].depth, nil
+		return mv.v, int32(l.memo[i].depth), nil
 	}
 	m := &l.memo[i]
 	var v any
-	if m.slen >= 0 && m.kind == kStr {
-		v = l.str(m.soff, m.slen) // the common case: a str key shared by many dicts
+	if m.kind == kStr {
+		v = l.str(strAt(l.buf, l.memo, m.start)) // the common case: a str key shared by many dicts
 	} else {
 		if l.resolving >= maxResolving {
 			return nil, 0, errLazyBound
@@ -315,7 +328,7 @@ func (l *LazyDict) memoValue(i int) (any, int32, error) {
 		}
 	}
 	l.vals[i] = memoVal{v: v, ok: true}
-	return v, m.depth, nil
+	return v, int32(m.depth), nil
 }
 
 // str returns the str at buf[off:off+n], boxed, interned when the Codec interns it.
@@ -345,22 +358,18 @@ const (
 )
 
 // sEntry is one value on the scanner's stack: what the decoder's entry tracks, plus where the
-// value's opcodes start and, for a str, where its bytes are.
+// value's opcodes start. A fetched entry came from the memo entry memo (a GET).
 type sEntry struct {
-	start, mbase int32
-	soff, slen   int32
-	depth        int32
+	start, mbase int32 // the offset of its first opcode; the memo length there
 	memo         int32 // memo index, -1 when not memoized
-	from         int32 // the memo index it was fetched from, -1
 	n            int32 // a list: its length
+	depth        int16
 	kind         uint8
 	fetched      bool
 }
 
 type sMark struct {
-	stack int32 // stack length at the MARK
-	pos   int32 // offset of the MARK
-	mbase int32 // memo length at the MARK
+	stack, pos, mbase int32 // stack length, offset and memo length at the MARK
 }
 
 // scanner checks a pickle without building it (DecodeLazy's first pass).
@@ -375,7 +384,6 @@ type scanner struct {
 	// decoder does not refuse for its budget.
 	bound                int64
 	peakStack, peakMarks int
-	dicts                int
 	sawFrame, frameEnd   int
 }
 
@@ -403,116 +411,102 @@ const (
 	boundFixed  = 4096 + 2*(sizeDict+sizeItem)*slabMax + int(unsafe.Sizeof(smallSlab{}))
 )
 
-// scan checks data and returns its LazyDict, or false when the full decoder must decide.
-func (sc *scanner) scan(c *Codec, data []byte) (*LazyDict, bool) {
-	maxDepth := int32(c.maxDepth())
+// scan checks data and returns its LazyDict, or false when the full decoder must decide. It
+// reads the opcodes CPython writes for dicts of plain values (see LazyDict), and checks each
+// as the decoder does: lengths within the input, UTF-8, the stack, marks and memo, the depth,
+// what may be changed after it was referenced, and its memory bound. Anything else is left to
+// the decoder.
+func (sc *scanner) scan(c *Codec, data []byte, owned bool) (*LazyDict, bool) {
+	if c.maxDepth() > math.MaxInt16 {
+		return nil, false
+	}
+	maxDepth := int16(c.maxDepth())
 	proto := 0
 	buf := data
+	n := len(buf)
+	if n > math.MaxInt32/2 {
+		return nil, false
+	}
 	pos := 0
 	sc.sawFrame = -1
-	n := len(buf)
+	stack, memo := sc.stack, sc.memo
+	bound := int64(0)
 	for pos < n {
 		op := buf[pos]
-		opPos := pos
-		pos++
 		switch op {
-		case opShortBinUnicode, opBinUnicode, opBinUnicode8, opShortBinBytes, opBinBytes, opBinBytes8:
-			var size int
-			switch op {
-			case opShortBinUnicode, opShortBinBytes:
-				size = 1
-			case opBinUnicode, opBinBytes:
-				size = 4
-			default:
-				size = 8
-			}
-			if n-pos < size {
+		case opShortBinUnicode, opShortBinBytes:
+			if pos+1 >= n {
 				return nil, false
 			}
-			var l uint64
-			for i := size - 1; i >= 0; i-- {
-				l = l<<8 | uint64(buf[pos+i])
-			}
-			pos += size
-			if l > uint64(n-pos) {
+			end := pos + 2 + int(buf[pos+1])
+			if end > n {
 				return nil, false
 			}
-			b := buf[pos : pos+int(l)]
 			kind := kBytes
-			if op == opShortBinUnicode || op == opBinUnicode || op == opBinUnicode8 {
-				if !ascii(b) && !utf8.Valid(b) {
+			if op == opShortBinUnicode {
+				if b := buf[pos+2 : end]; !ascii(b) && !utf8.Valid(b) {
 					return nil, false // surrogate escapes, and errors: the decoder decides
 				}
 				kind = kStr
 			}
-			e := sc.entry(opPos, kind, 0)
-			e.soff, e.slen = int32(pos), int32(l)
-			if !sc.push(e) {
+			if len(stack) >= maxPickleStack {
 				return nil, false
 			}
-			pos += int(l)
-			sc.bound += boundScalar
+			stack = append(stack, sEntry{start: int32(pos), mbase: int32(len(memo)), memo: -1, kind: kind})
+			bound += boundScalar
+			pos = end
 		case opMemoize, opBinPut, opLongBinPut:
-			var i uint32
+			i, next := uint32(len(memo)), pos+1
 			switch op {
-			case opMemoize:
-				i = uint32(len(sc.memo))
 			case opBinPut:
-				if pos >= n {
+				if pos+1 >= n {
 					return nil, false
 				}
-				i = uint32(buf[pos])
-				pos++
-			default:
-				if n-pos < 4 {
+				i, next = uint32(buf[pos+1]), pos+2
+			case opLongBinPut:
+				if n-pos < 5 {
 					return nil, false
 				}
-				i = binary.LittleEndian.Uint32(buf[pos:])
-				pos += 4
+				i, next = binary.LittleEndian.Uint32(buf[pos+1:]), pos+5
 			}
 			// Only a dense memo, each index defined once, as CPython writes it.
-			if int(i) != len(sc.memo) || len(sc.memo) >= maxPickleMemo || len(sc.stack)-1 < sc.floor() {
+			if int(i) != len(memo) || len(memo) >= maxPickleMemo || len(stack)-1 < sc.floor(stack) {
 				return nil, false
 			}
-			t := &sc.stack[len(sc.stack)-1]
+			t := &stack[len(stack)-1]
 			if t.depth > 0 && t.memo >= 0 {
 				return nil, false // a container memoized twice
 			}
 			t.memo = int32(i)
-			def := memoDef{start: t.start, end: int32(pos), mbase: t.mbase, soff: t.soff, slen: t.slen,
-				depth: t.depth, alias: -1, kind: t.kind}
-			if t.from >= 0 {
-				def.alias = t.from // a scalar fetched and stored again: the same value
-			}
-			sc.memo = append(sc.memo, def)
+			memo = append(memo, memoDef{start: t.start, end: int32(next), mbase: t.mbase, depth: t.depth, kind: t.kind})
+			pos = next
 		case opBinGet, opLongBinGet:
 			var i uint32
+			start := pos
 			if op == opBinGet {
-				if pos >= n {
+				if pos+1 >= n {
 					return nil, false
 				}
-				i = uint32(buf[pos])
-				pos++
+				i = uint32(buf[pos+1])
+				pos += 2
 			} else {
-				if n-pos < 4 {
+				if n-pos < 5 {
 					return nil, false
 				}
-				i = binary.LittleEndian.Uint32(buf[pos:])
-				pos += 4
+				i = binary.LittleEndian.Uint32(buf[pos+1:])
+				pos += 5
 			}
-			if int(i) >= len(sc.memo) {
+			if int(i) >= len(memo) || len(stack) >= maxPickleStack {
 				return nil, false
 			}
-			m := &sc.memo[i]
+			m := &memo[i]
 			m.fetched = true
-			e := sc.entry(opPos, m.kind, m.depth)
-			e.soff, e.slen, e.memo, e.from, e.fetched = m.soff, m.slen, int32(i), int32(i), true
-			if !sc.push(e) {
-				return nil, false
-			}
-		case opBinInt1, opBinInt2, opBinInt, opBinFloat:
-			w := 1
+			stack = append(stack, sEntry{start: int32(start), mbase: int32(len(memo)), memo: int32(i), depth: m.depth, kind: m.kind, fetched: true})
+		case opBinInt1, opBinInt2, opBinInt, opBinFloat, opNone, opNewTrue, opNewFalse:
+			w := 0
 			switch op {
+			case opBinInt1:
+				w = 1
 			case opBinInt2:
 				w = 2
 			case opBinInt:
@@ -520,154 +514,58 @@ func (sc *scanner) scan(c *Codec, data []byte) (*LazyDict, bool) {
 			case opBinFloat:
 				w = 8
 			}
-			if n-pos < w {
+			if n-pos-1 < w || len(stack) >= maxPickleStack {
 				return nil, false
 			}
-			pos += w
-			if !sc.push(sc.entry(opPos, kScalar, 0)) {
+			stack = append(stack, sEntry{start: int32(pos), mbase: int32(len(memo)), memo: -1, kind: kScalar})
+			bound += boundScalar
+			pos += 1 + w
+		case opEmptyDict, opEmptyList, opEmptyTuple:
+			if len(stack) >= maxPickleStack {
 				return nil, false
 			}
-			sc.bound += boundScalar
-		case opNone, opNewTrue, opNewFalse:
-			if !sc.push(sc.entry(opPos, kScalar, 0)) {
-				return nil, false
+			kind := kTuple
+			switch op {
+			case opEmptyDict:
+				kind = kDict
+				bound += int64(boundDict)
+			case opEmptyList:
+				kind = kList
 			}
-		case opLong1, opLong4:
-			var w int
-			if op == opLong1 {
-				if pos >= n {
-					return nil, false
-				}
-				w = int(buf[pos])
-				pos++
-			} else {
-				if n-pos < 4 {
-					return nil, false
-				}
-				w = int(int32(binary.LittleEndian.Uint32(buf[pos:])))
-				pos += 4
-			}
-			if w < 0 || n-pos < w {
-				return nil, false
-			}
-			pos += w
-			if !sc.push(sc.entry(opPos, kScalar, 0)) {
-				return nil, false
-			}
-			sc.bound += boundScalar + 3*int64(w) + 128
-		case opEmptyDict:
-			if !sc.push(sc.entry(opPos, kDict, 1)) {
-				return nil, false
-			}
-			sc.bound += int64(boundDict)
-		case opEmptyList:
-			if !sc.push(sc.entry(opPos, kList, 1)) {
-				return nil, false
-			}
-		case opEmptyTuple:
-			if !sc.push(sc.entry(opPos, kTuple, 1)) {
-				return nil, false
-			}
+			stack = append(stack, sEntry{start: int32(pos), mbase: int32(len(memo)), memo: -1, depth: 1, kind: kind})
+			pos++
 		case opMark:
 			if len(sc.marks) >= maxPickleStack {
 				return nil, false
 			}
-			sc.marks = append(sc.marks, sMark{stack: int32(len(sc.stack)), pos: int32(opPos), mbase: int32(len(sc.memo))})
+			sc.marks = append(sc.marks, sMark{stack: int32(len(stack)), pos: int32(pos), mbase: int32(len(memo))})
 			sc.peakMarks = max(sc.peakMarks, len(sc.marks))
-		case opTuple1, opTuple2, opTuple3, opTuple:
-			var items []sEntry
-			var e sEntry
-			if op == opTuple {
-				if len(sc.marks) == 0 {
-					return nil, false
-				}
-				m := sc.marks[len(sc.marks)-1]
-				sc.marks = sc.marks[:len(sc.marks)-1]
-				items = sc.stack[m.stack:]
-				sc.stack = sc.stack[:m.stack]
-				e = sc.entry(int(m.pos), kTuple, 1)
-				e.mbase = m.mbase
-			} else {
-				k := int(op-opTuple1) + 1
-				if len(sc.stack)-sc.floor() < k {
-					return nil, false
-				}
-				items = sc.stack[len(sc.stack)-k:]
-				sc.stack = sc.stack[:len(sc.stack)-k]
-				e = sc.entry(int(items[0].start), kTuple, 1)
-				e.mbase = items[0].mbase
-			}
-			for i := range items {
-				e.depth = max(e.depth, items[i].depth+1)
-			}
-			if e.depth > maxDepth {
-				return nil, false
-			}
-			sc.bound += 2*int64(len(items)*sizeSlot+boxedSlice) + boundOp
-			if !sc.push(e) {
-				return nil, false
-			}
-		case opAppend, opAppends:
-			var items []sEntry
-			if op == opAppend {
-				if len(sc.stack)-sc.floor() < 2 {
-					return nil, false
-				}
-				items = sc.stack[len(sc.stack)-1:]
-				sc.stack = sc.stack[:len(sc.stack)-1]
-			} else {
-				if len(sc.marks) == 0 {
-					return nil, false
-				}
-				m := sc.marks[len(sc.marks)-1]
-				sc.marks = sc.marks[:len(sc.marks)-1]
-				items = sc.stack[m.stack:]
-				sc.stack = sc.stack[:m.stack]
-				if len(sc.stack)-sc.floor() < 1 {
-					return nil, false
-				}
-			}
-			t := &sc.stack[len(sc.stack)-1]
-			if t.kind != kList || !sc.mutable(t) {
-				return nil, false
-			}
-			if int64(t.n)+int64(len(items)) > maxPickleStack*8 {
-				return nil, false
-			}
-			t.n += int32(len(items))
-			for i := range items {
-				if items[i].depth+1 > maxDepth {
-					return nil, false
-				}
-				t.depth = max(t.depth, items[i].depth+1)
-			}
-			sc.sync(t, pos)
-			sc.bound += int64(len(items))*boundItem + boundOp
+			pos++
 		case opSetItem, opSetItems:
 			var kv []sEntry
 			if op == opSetItem {
-				if len(sc.stack)-sc.floor() < 3 {
+				if len(stack)-sc.floor(stack) < 3 {
 					return nil, false
 				}
-				kv = sc.stack[len(sc.stack)-2:]
-				sc.stack = sc.stack[:len(sc.stack)-2]
+				kv = stack[len(stack)-2:]
+				stack = stack[:len(stack)-2]
 			} else {
 				if len(sc.marks) == 0 {
 					return nil, false
 				}
 				m := sc.marks[len(sc.marks)-1]
 				sc.marks = sc.marks[:len(sc.marks)-1]
-				kv = sc.stack[m.stack:]
-				sc.stack = sc.stack[:m.stack]
-				if len(sc.stack)-sc.floor() < 1 || len(kv)%2 != 0 {
+				kv = stack[m.stack:]
+				stack = stack[:m.stack]
+				if len(stack)-sc.floor(stack) < 1 || len(kv)%2 != 0 {
 					return nil, false
 				}
 			}
-			t := &sc.stack[len(sc.stack)-1]
-			if t.kind != kDict || !sc.mutable(t) {
+			t := &stack[len(stack)-1]
+			if t.kind != kDict || t.fetched || (t.memo >= 0 && memo[t.memo].fetched) {
 				return nil, false
 			}
-			root := len(sc.stack) == 1
+			root := len(stack) == 1
 			for i := 0; i < len(kv); i += 2 {
 				switch kv[i].kind {
 				case kStr:
@@ -684,86 +582,227 @@ func (sc *scanner) scan(c *Codec, data []byte) (*LazyDict, bool) {
 				}
 				t.depth = max(t.depth, d)
 			}
-			sc.sync(t, pos)
-			sc.bound += int64(len(kv)/2)*boundPair + boundOp
+			if t.memo >= 0 {
+				memo[t.memo].depth, memo[t.memo].end = t.depth, int32(pos+1)
+			}
+			bound += int64(len(kv)/2)*boundPair + boundOp
 			if root {
 				for i := 0; i < len(kv); i += 2 {
-					end := int32(opPos)
+					end := int32(pos)
 					if i+2 < len(kv) {
 						end = kv[i+2].start
 					}
-					if !sc.addItem(buf, kv[i], kv[i+1], end) {
+					if !sc.addItem(buf, memo, kv[i], kv[i+1], end) {
 						return nil, false
 					}
 				}
 			}
-		case opProto:
-			if pos >= n || buf[pos] > highestProtocol {
-				return nil, false
-			}
-			proto = int(buf[pos])
 			pos++
+		case opAppend, opAppends:
+			var items []sEntry
+			if op == opAppend {
+				if len(stack)-sc.floor(stack) < 2 {
+					return nil, false
+				}
+				items = stack[len(stack)-1:]
+				stack = stack[:len(stack)-1]
+			} else {
+				if len(sc.marks) == 0 {
+					return nil, false
+				}
+				m := sc.marks[len(sc.marks)-1]
+				sc.marks = sc.marks[:len(sc.marks)-1]
+				items = stack[m.stack:]
+				stack = stack[:m.stack]
+				if len(stack)-sc.floor(stack) < 1 {
+					return nil, false
+				}
+			}
+			t := &stack[len(stack)-1]
+			if t.kind != kList || t.fetched || (t.memo >= 0 && memo[t.memo].fetched) {
+				return nil, false
+			}
+			if int64(t.n)+int64(len(items)) > maxPickleStack*8 {
+				return nil, false
+			}
+			t.n += int32(len(items))
+			for i := range items {
+				if items[i].depth+1 > maxDepth {
+					return nil, false
+				}
+				t.depth = max(t.depth, items[i].depth+1)
+			}
+			if t.memo >= 0 {
+				memo[t.memo].depth, memo[t.memo].end = t.depth, int32(pos+1)
+			}
+			bound += int64(len(items))*boundItem + boundOp
+			pos++
+		case opTuple1, opTuple2, opTuple3, opTuple:
+			var items []sEntry
+			var e sEntry
+			if op == opTuple {
+				if len(sc.marks) == 0 {
+					return nil, false
+				}
+				m := sc.marks[len(sc.marks)-1]
+				sc.marks = sc.marks[:len(sc.marks)-1]
+				items = stack[m.stack:]
+				stack = stack[:m.stack]
+				e = sEntry{start: m.pos, mbase: m.mbase}
+			} else {
+				k := int(op-opTuple1) + 1
+				if len(stack)-sc.floor(stack) < k {
+					return nil, false
+				}
+				items = stack[len(stack)-k:]
+				stack = stack[:len(stack)-k]
+				e = sEntry{start: items[0].start, mbase: items[0].mbase}
+			}
+			e.memo, e.depth, e.kind = -1, 1, kTuple
+			for i := range items {
+				e.depth = max(e.depth, items[i].depth+1)
+			}
+			if e.depth > maxDepth {
+				return nil, false
+			}
+			bound += 2*int64(len(items)*sizeSlot+boxedSlice) + boundOp
+			stack = append(stack, e)
+			pos++
+		case opBinUnicode, opBinUnicode8, opBinBytes, opBinBytes8:
+			size := 4
+			if op == opBinUnicode8 || op == opBinBytes8 {
+				size = 8
+			}
+			if n-pos-1 < size {
+				return nil, false
+			}
+			var l uint64
+			for i := size; i >= 1; i-- {
+				l = l<<8 | uint64(buf[pos+i])
+			}
+			start := pos
+			pos += 1 + size
+			if l > uint64(n-pos) {
+				return nil, false
+			}
+			kind := kBytes
+			if op == opBinUnicode || op == opBinUnicode8 {
+				if b := buf[pos : pos+int(l)]; !ascii(b) && !utf8.Valid(b) {
+					return nil, false
+				}
+				kind = kStr
+			}
+			if len(stack) >= maxPickleStack {
+				return nil, false
+			}
+			stack = append(stack, sEntry{start: int32(start), mbase: int32(len(memo)), memo: -1, kind: kind})
+			bound += boundScalar
+			pos += int(l)
+		case opLong1, opLong4:
+			var w int
+			start := pos
+			if op == opLong1 {
+				if pos+1 >= n {
+					return nil, false
+				}
+				w = int(buf[pos+1])
+				pos += 2
+			} else {
+				if n-pos < 5 {
+					return nil, false
+				}
+				w = int(int32(binary.LittleEndian.Uint32(buf[pos+1:])))
+				pos += 5
+			}
+			if w < 0 || n-pos < w || len(stack) >= maxPickleStack {
+				return nil, false
+			}
+			pos += w
+			stack = append(stack, sEntry{start: int32(start), mbase: int32(len(memo)), memo: -1, kind: kScalar})
+			bound += boundScalar + 3*int64(w) + 128
+		case opProto:
+			if pos+1 >= n || buf[pos+1] > highestProtocol {
+				return nil, false
+			}
+			proto = int(buf[pos+1])
+			pos += 2
 		case opFrame:
-			if n-pos < 8 {
+			if n-pos < 9 {
 				return nil, false
 			}
-			f := binary.LittleEndian.Uint64(buf[pos:])
-			pos += 8
-			if f > uint64(n-pos) {
+			f := binary.LittleEndian.Uint64(buf[pos+1:])
+			if f > uint64(n-pos-9) {
 				return nil, false
 			}
-			sc.sawFrame, sc.frameEnd = opPos, pos+int(f)
+			sc.sawFrame, sc.frameEnd = pos, pos+9+int(f)
+			pos += 9
 		case opStop:
-			if len(sc.stack) != 1 || len(sc.marks) != 0 || sc.stack[0].kind != kDict || sc.stack[0].from >= 0 {
+			sc.stack, sc.memo = stack, memo
+			if len(stack) != 1 || len(sc.marks) != 0 || stack[0].kind != kDict || stack[0].fetched {
 				return nil, false
 			}
-			return sc.finish(c, data, proto, opPos)
+			sc.bound = bound
+			return sc.finish(c, data, proto, pos, owned)
 		default:
 			return nil, false
 		}
+		if len(stack) > sc.peakStack {
+			sc.peakStack = len(stack)
+		}
 	}
+	sc.stack, sc.memo = stack, memo
 	return nil, false
 }
 
-// entry returns a new stack entry for a value whose opcodes start at start.
-func (sc *scanner) entry(start int, kind uint8, depth int32) sEntry {
-	return sEntry{start: int32(start), mbase: int32(len(sc.memo)), slen: -1, depth: depth, memo: -1, from: -1, kind: kind}
-}
-
-// push pushes e; false when the stack is full.
-func (sc *scanner) push(e sEntry) bool {
-	if len(sc.stack) >= maxPickleStack {
-		return false
-	}
-	sc.stack = append(sc.stack, e)
-	sc.peakStack = max(sc.peakStack, len(sc.stack))
-	return true
-}
-
-func (sc *scanner) floor() int {
+// floor is the stack index below which the current mark protects the values.
+func (sc *scanner) floor([]sEntry) int {
 	if len(sc.marks) == 0 {
 		return 0
 	}
 	return int(sc.marks[len(sc.marks)-1].stack)
 }
 
-// mutable is the decoder's mutable check.
-func (sc *scanner) mutable(t *sEntry) bool {
-	return !t.fetched && (t.memo < 0 || !sc.memo[t.memo].fetched)
+// strAt returns the offset and length of the str whose opcodes start at start: its own
+// opcode, or a GET of a memo entry that is one.
+func strAt(buf []byte, memo []memoDef, start int32) (int32, int32) {
+	for range len(memo) + 1 {
+		switch op := buf[start]; op {
+		case opShortBinUnicode:
+			return start + 2, int32(buf[start+1])
+		case opBinUnicode:
+			return start + 5, int32(binary.LittleEndian.Uint32(buf[start+1:]))
+		case opBinUnicode8:
+			return start + 9, int32(binary.LittleEndian.Uint64(buf[start+1:]))
+		case opBinGet:
+			start = memo[buf[start+1]].start
+		case opLongBinGet:
+			start = memo[binary.LittleEndian.Uint32(buf[start+1:])].start
+		default:
+			return 0, 0
+		}
+	}
+	return 0, 0
 }
 
-// sync updates the memo entry of the container t, changed by the opcode that ends at end: the
-// span that builds the entry now runs to there.
-func (sc *scanner) sync(t *sEntry, end int) {
-	if t.memo >= 0 {
-		sc.memo[t.memo].depth, sc.memo[t.memo].end = t.depth, int32(end)
+// alias returns the memo index a scalar memo entry copies (it was stored from a GET), or -1.
+func alias(buf []byte, m *memoDef) int {
+	if m.depth != 0 {
+		return -1
 	}
+	switch buf[m.start] {
+	case opBinGet:
+		return int(buf[m.start+1])
+	case opLongBinGet:
+		return int(binary.LittleEndian.Uint32(buf[m.start+1:]))
+	}
+	return -1
 }
 
 // addItem records a top-level item of the root dict; the value's span ends at end. A key set
 // again keeps its place and takes the new value, as in a Python dict.
-func (sc *scanner) addItem(buf []byte, k, v sEntry, end int32) bool {
-	key := unsafe.String(unsafe.SliceData(buf[k.soff:]), int(k.slen))
+func (sc *scanner) addItem(buf []byte, memo []memoDef, k, v sEntry, end int32) bool {
+	koff, klen := strAt(buf, memo, k.start)
+	key := unsafe.String(unsafe.SliceData(buf[koff:]), int(klen))
 	i := -1
 	if sc.index != nil {
 		if j, ok := sc.index[key]; ok {
@@ -784,7 +823,7 @@ func (sc *scanner) addItem(buf []byte, k, v sEntry, end int32) bool {
 	if len(sc.items) >= maxLazyKeys {
 		return false // not a session: the decoder's dict is the better index
 	}
-	sc.items = append(sc.items, lazyItem{key: key, koff: k.soff, start: v.start, end: end, mbase: v.mbase})
+	sc.items = append(sc.items, lazyItem{key: key, koff: koff, start: v.start, end: end, mbase: v.mbase})
 	switch {
 	case sc.index != nil:
 		sc.index[key] = int32(len(sc.items) - 1)
@@ -801,18 +840,29 @@ func (sc *scanner) addItem(buf []byte, k, v sEntry, end int32) bool {
 const maxLazyKeys = 1 << 16
 
 // finish checks the memory bound and makes the LazyDict, copying what it keeps.
-func (sc *scanner) finish(c *Codec, data []byte, proto, stop int) (*LazyDict, bool) {
+func (sc *scanner) finish(c *Codec, data []byte, proto, stop int, owned bool) (*LazyDict, bool) {
 	sc.bound += int64(boundFixed) + int64(9*sizeEntry/2)*int64(sc.peakStack+len(sc.memo)) + int64(5*16*sc.peakMarks)
 	if sc.bound > c.memoryBudget(len(data))-int64(len(data)) {
 		return nil, false
 	}
-	l := &LazyDict{c: c, proto: proto, stop: stop, frame: -1, nmemo: len(sc.memo), bound: sc.bound + int64(len(data))}
+	// One allocation for the LazyDict and its first items, the common case of a session.
+	blk := new(lazyBlock)
+	l := &blk.l
+	*l = LazyDict{c: c, proto: proto, stop: stop, frame: -1, nmemo: len(sc.memo), bound: sc.bound + int64(len(data))}
 	if sc.sawFrame >= 0 && sc.frameEnd > stop {
 		l.frame, l.frameEnd = sc.sawFrame, sc.frameEnd
 	}
-	l.buf = make([]byte, len(data))
-	copy(l.buf, data)
-	l.items = make([]lazyItem, len(sc.items))
+	if owned {
+		l.buf = data
+	} else {
+		l.buf = make([]byte, len(data))
+		copy(l.buf, data)
+	}
+	if len(sc.items) <= len(blk.items) {
+		l.items = blk.items[:len(sc.items):len(sc.items)]
+	} else {
+		l.items = make([]lazyItem, len(sc.items))
+	}
 	for i, it := range sc.items {
 		if len(it.key) > 0 {
 			it.key = unsafe.String(&l.buf[it.koff], len(it.key))
@@ -830,6 +880,12 @@ func (sc *scanner) finish(c *Codec, data []byte, proto, stop int) (*LazyDict, bo
 		}
 	}
 	return l, true
+}
+
+// lazyBlock is a LazyDict with room for the items of a typical session.
+type lazyBlock struct {
+	l     LazyDict
+	items [8]lazyItem
 }
 
 // AppendItems returns the pickle of the dict after setting items (str keys), written as the
