@@ -32,6 +32,8 @@ import (
 // Implementations must be safe for concurrent use.
 type Cache interface {
 	// Get returns the value stored under key. A missing key gives an error matching ErrNotFound.
+	// The slice belongs to the caller: the Store keeps it, without copying, for the Session's
+	// values to be built from, and never changes it.
 	Get(ctx context.Context, key string) ([]byte, error)
 
 	// Set stores value under key, as Django's cache.set. The timeout is the session's expiry
@@ -206,7 +208,7 @@ func (e *cacheEngine) load(ctx context.Context, s *Session, key string) (stored,
 // class outside the allow-list is an error, not a miss: Django would load that session, and
 // treating it as empty would replace the user's session.
 func (e *cacheEngine) decode(raw []byte) (stored, error, error) {
-	l, derr := e.st.codec.DecodeLazy(raw)
+	l, derr := e.st.codec.DecodeLazyOwned(raw) // raw is ours (see Cache.Get)
 	if derr == nil {
 		return stored{lazy: l}, nil, nil
 	}

@@ -156,3 +156,43 @@ func TestLazyCacheSaveAppends(t *testing.T) {
 		t.Fatalf("stored %v, want %v", got, want)
 	}
 }
+
+// bigSession is lazySeed with a cart of n items, as the bench's typical_10k session (n = 167).
+func bigSession(n int) *py.Dict {
+	d := lazySeed()
+	cart := make([]any, n)
+	for i := range cart {
+		cart[i] = py.DictOf("sku", "SKU-0001", "qty", int64(i), "gift", i%3 == 0, "price_cents", int64(1000+i))
+	}
+	d.Set("cart", cart)
+	return d
+}
+
+// TestLoadAuthAllocs checks that Store.Load plus the reads of the three auth keys allocates as
+// often for a 10 KiB session as for a small one (cache engine, in-memory cache).
+func TestLoadAuthAllocs(t *testing.T) {
+	if raceEnabled {
+		t.Skip("allocation counts are meaningless under -race (sync.Pool drops items at random)")
+	}
+	ctx := context.Background()
+	st, cache, _ := newTestStore(t, djangosession.Config{})
+	counts := map[int]float64{}
+	for _, n := range []int{2, 167} {
+		seed(t, st, cache, key1, bigSession(n))
+		counts[n] = testing.AllocsPerRun(200, func() {
+			s, err := st.Load(ctx, key1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, k := range []string{"_auth_user_id", "_auth_user_backend", "_auth_user_hash"} {
+				if _, ok := s.String(k); !ok {
+					t.Fatalf("%s missing", k)
+				}
+			}
+		})
+	}
+	t.Logf("allocations: %v", counts)
+	if counts[2] != counts[167] {
+		t.Fatalf("allocations differ with the session's size: %v", counts)
+	}
+}

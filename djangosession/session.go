@@ -26,6 +26,12 @@ import (
 // Nested values are shared with the session: after changing one in place (a list, a *Dict),
 // call MarkModified, as a Django view sets request.session.modified = True.
 //
+// A session loaded from storage builds its values on demand (see [Store.Load]): Get, String,
+// Int, Bool and the typed getters build the value they read, once; Has, Len, Keys and Set
+// build none. Remove, Pop, SetDefault, Update, Data and All build the whole dict first. Save
+// writes the values Set, and the values read that can change in place (lists, dicts, ...),
+// over the stored session; the rest is written back from the stored bytes.
+//
 // A Session is not safe for concurrent use: it belongs to one request (one goroutine at a time),
 // as Django's request.session does. Sessions of the same [Store] may be used concurrently, and
 // two Sessions of the same key are two writers of one stored value: see

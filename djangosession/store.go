@@ -121,6 +121,16 @@ func (st *Store) New() *Session {
 // use of its data its key is dropped, so that a save creates a new key and a stale or forged
 // cookie is never reused. [Session.LoadError] says which.
 //
+// Load reads the stored value and checks all of it, as strictly as a full decode (a value
+// Django could not load is a miss here, not a failure at the first read), but builds the
+// session's values only when they are read: a request that asks who is logged in builds the
+// three auth values, whatever else the session holds. This holds for the pickles of the cache
+// engine and of cached_db's cache copy, and for the JSON of the db, file and signed_cookies
+// engines under Django's default JSONSerializer; other stored values (a PickleSerializer
+// app's, a pickle holding datetimes or sets, cached_db's row) are decoded whole. A Save then
+// appends the changed items to the stored pickle, or splices them into the stored JSON, and
+// does not encode the untouched values again (cached_db encodes whole: it writes both forms).
+//
 // Unlike Django, which treats some storage exceptions as a miss, an error from the server
 // (down, timeout, cancelled context) is returned as an error and no Session: a failed load
 // cannot be saved back over the stored session as an empty one. So is a stored session Django

@@ -17,25 +17,35 @@ import (
 // KeyError for session[key]).
 var ErrNoKey = errors.New("djangosession: key not in the session")
 
+// one returns a dict of the item under key alone (empty when there is none), for the typed
+// getters of py.Dict: a session loaded lazily builds only that value.
+func (s *Session) one(key string) *py.Dict {
+	d := py.NewDict(1)
+	if v, ok := s.Get(key); ok {
+		d.Set(key, v)
+	}
+	return d
+}
+
 // Float returns the value under key as a float64: a float, or an int (not a bool), as
 // [py.Dict.Float] reads it.
-func (s *Session) Float(key string) (float64, bool) { return s.Data().Float(key) }
+func (s *Session) Float(key string) (float64, bool) { return s.one(key).Float(key) }
 
 // Time returns the value under key as an instant, in UTC: an aware datetime (a pickled
 // session), or the ISO 8601 str Django writes for one (a JSON session, and Django 4.2+'s
 // set_expiry). A naive datetime reports false; see [py.Dict.Time].
-func (s *Session) Time(key string) (time.Time, bool) { return s.Data().Time(key) }
+func (s *Session) Time(key string) (time.Time, bool) { return s.one(key).Time(key) }
 
 // Bytes returns the value under key if it is bytes or a bytearray. The slice is the session's
 // own: don't change it.
-func (s *Session) Bytes(key string) ([]byte, bool) { return s.Data().Bytes(key) }
+func (s *Session) Bytes(key string) ([]byte, bool) { return s.one(key).Bytes(key) }
 
 // Strings returns the value under key if it is a list or tuple of strs, as a new slice.
-func (s *Session) Strings(key string) ([]string, bool) { return s.Data().Strings(key) }
+func (s *Session) Strings(key string) ([]string, bool) { return s.one(key).Strings(key) }
 
 // Dict returns the value under key if it is a dict. It is the session's own: after changing
 // it, call MarkModified.
-func (s *Session) Dict(key string) (*py.Dict, bool) { return s.Data().Dict(key) }
+func (s *Session) Dict(key string) (*py.Dict, bool) { return s.one(key).Dict(key) }
 
 // Decode stores the value under key into the Go value dst points to, with [py.ToGo]: a dict
 // into a struct (by `py` field tags) or a map, a list into a slice, and so on (the table is in

@@ -13,6 +13,19 @@
 // Encode writes protocols 2 to 5 the way CPython's C pickler does; for values without shared
 // references the bytes are CPython's own.
 //
+// # Reading only what is used
+//
+// [Codec.DecodeLazy] checks a pickled dict whole, as strictly as Decode (a pickle Decode
+// rejects is rejected, with Decode's error), but builds none of its values: a [LazyDict]
+// records where each top-level value lies, and builds one value on its first
+// [LazyDict.Get]. Len, Keys and Has build nothing. A session whose request reads its three
+// auth keys pays for those, whatever else it holds. [LazyDict.AppendItems] writes the dict
+// back with changed items appended to the original bytes (a SETITEMS batch CPython applies to
+// the same dict), so that untouched values are not encoded again. DecodeLazy reads the
+// opcodes CPython writes for dicts of plain values (str, bytes, int, float, bool, None, list,
+// tuple, dict); a pickle with anything else (a datetime, a set, an object, text opcodes) is
+// decoded whole at once and served from the decoded dict.
+//
 // # Safety
 //
 // Decode never imports, resolves or calls anything. A global (a class or function a pickle

@@ -63,3 +63,28 @@ func ExampleCodec_allowGlobals() {
 	// <nil> true
 	// pickle: global shop.cart.CartItem is not allowed
 }
+
+func ExampleCodec_DecodeLazy() {
+	var c pickle.Codec
+	l, err := c.DecodeLazy(sessionPickle) // checks the whole pickle, builds no value
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	uid, _, _ := l.Get("_auth_user_id") // builds this value only
+	fmt.Println(l.Keys(), uid)
+
+	// Save a change: the original bytes, with the changed item appended.
+	p, appended, err := l.AppendItems([]py.Item{{Key: "_auth_user_id", Value: "2"}})
+	if err != nil || !appended {
+		fmt.Println(appended, err)
+		return
+	}
+	v, _ := pickle.Unmarshal(p)
+	uid, _ = v.(*py.Dict).String("_auth_user_id")
+	cart, _ := v.(*py.Dict).Get("cart")
+	fmt.Println(uid, cart)
+	// Output:
+	// [_auth_user_id cart] 1
+	// 2 [1 2]
+}

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"math"
+	"slices"
 	"sync"
 	"unicode/utf8"
 	"unsafe"
@@ -70,10 +71,6 @@ type memoVal struct {
 	v  any
 	ok bool
 }
-
-// errNotLazy is the scanner's answer for a pickle it leaves to the full decoder: outside the
-// subset it reads, or one it rejects (the full decoder then reports the error it reports).
-var errNotLazy = errors.New("pickle: not read lazily")
 
 // DecodeLazy checks a pickle whole, as [Codec.Decode] does, and returns its dict with the
 // values left unbuilt (see [LazyDict]). Any input Decode rejects is rejected with Decode's
@@ -292,6 +289,19 @@ func (l *LazyDict) build(start, end int, mbase int32) (any, error) {
 
 // memoValue returns the value of memo entry i, for a build that GETs it.
 func (l *LazyDict) memoValue(i int) (any, int32, error) {
+	if l.memo == nil && l.nmemo > 0 {
+		// DecodeLazy keeps no memo: most builds need none (a value's memo references are
+		// to entries of its own span). Scan again for it, once.
+		sc := scannerPool.Get().(*scanner)
+		_, ok := sc.scan(l.c, l.buf, true)
+		if ok && len(sc.memo) == l.nmemo {
+			l.memo = slices.Clone(sc.memo)
+		}
+		sc.release()
+		if l.memo == nil {
+			return nil, 0, errLazyBound
+		}
+	}
 	if i >= len(l.memo) {
 		return nil, 0, errPickle("memo index %d not found", i)
 	}
@@ -362,7 +372,7 @@ const (
 type sEntry struct {
 	start, mbase int32 // the offset of its first opcode; the memo length there
 	memo         int32 // memo index, -1 when not memoized
-	n            int32 // a list: its length
+	n            int32 // a dict: the items set on it (for the memory bound)
 	depth        int16
 	kind         uint8
 	fetched      bool
@@ -404,12 +414,22 @@ func (sc *scanner) release() {
 // to the runtime's size classes and slices grown twice over.
 const (
 	boundScalar = 32
-	boundPair   = 4*sizeItem + indexEntry + 32
-	boundItem   = 4 * sizeSlot
+	boundItem   = 4 * sizeSlot // a list item: the list grows twofold
 	boundOp     = 64
-	boundDict   = 4 * sizeDict
-	boundFixed  = 4096 + 2*(sizeDict+sizeItem)*slabMax + int(unsafe.Sizeof(smallSlab{}))
+	boundDict   = 2*sizeDict + 16 // slabs of dicts grow twofold
+	// A dict item: from a slab (slabs grow twofold) in the dict's first batch; later batches
+	// grow the dict's items twofold.
+	boundFirstPair = 2*sizeItem + 16
+	boundMorePair  = 4*sizeItem + 16
 )
+
+// boundFixed is what the decoder may charge whatever the opcodes, for an input of n bytes:
+// its first slabs of dicts and items (sized from n), and a margin.
+func boundFixed(n int) int64 {
+	dicts := min(max(n/128, 4), slabMax)
+	items := min(max(n/40, 4), slabMax)
+	return 4096 + int64(unsafe.Sizeof(smallSlab{})) + int64(5*(sizeDict*dicts+sizeItem*items)/4)
+}
 
 // scan checks data and returns its LazyDict, or false when the full decoder must decide. It
 // reads the opcodes CPython writes for dicts of plain values (see LazyDict), and checks each
@@ -424,15 +444,19 @@ func (sc *scanner) scan(c *Codec, data []byte, owned bool) (*LazyDict, bool) {
 	proto := 0
 	buf := data
 	n := len(buf)
-	if n > math.MaxInt32/2 {
+	if n > maxPickleStack*8 {
+		// Larger than any session, and large enough for a list longer than the decoder
+		// takes (the scanner does not count list items): the decoder decides.
 		return nil, false
 	}
 	pos := 0
 	sc.sawFrame = -1
 	stack, memo := sc.stack, sc.memo
 	bound := int64(0)
+	peak := 0
 	for pos < n {
 		op := buf[pos]
+		pushed := true // the opcode pushed a new value (cleared by the others)
 		switch op {
 		case opShortBinUnicode, opShortBinBytes:
 			if pos+1 >= n {
@@ -456,6 +480,7 @@ func (sc *scanner) scan(c *Codec, data []byte, owned bool) (*LazyDict, bool) {
 			bound += boundScalar
 			pos = end
 		case opMemoize, opBinPut, opLongBinPut:
+			pushed = false
 			i, next := uint32(len(memo)), pos+1
 			switch op {
 			case opBinPut:
@@ -535,6 +560,7 @@ func (sc *scanner) scan(c *Codec, data []byte, owned bool) (*LazyDict, bool) {
 			stack = append(stack, sEntry{start: int32(pos), mbase: int32(len(memo)), memo: -1, depth: 1, kind: kind})
 			pos++
 		case opMark:
+			pushed = false
 			if len(sc.marks) >= maxPickleStack {
 				return nil, false
 			}
@@ -542,6 +568,7 @@ func (sc *scanner) scan(c *Codec, data []byte, owned bool) (*LazyDict, bool) {
 			sc.peakMarks = max(sc.peakMarks, len(sc.marks))
 			pos++
 		case opSetItem, opSetItems:
+			pushed = false
 			var kv []sEntry
 			if op == opSetItem {
 				if len(stack)-sc.floor(stack) < 3 {
@@ -585,7 +612,21 @@ func (sc *scanner) scan(c *Codec, data []byte, owned bool) (*LazyDict, bool) {
 			if t.memo >= 0 {
 				memo[t.memo].depth, memo[t.memo].end = t.depth, int32(pos+1)
 			}
-			bound += int64(len(kv)/2)*boundPair + boundOp
+			c, k := int64(t.n), int64(len(kv)/2)
+			if c == 0 {
+				bound += k * boundFirstPair
+			} else {
+				bound += k * boundMorePair
+			}
+			switch {
+			case c+k <= 8: // no hash index
+			case c <= 8:
+				bound += (c + k) * indexEntry
+			default:
+				bound += k * indexEntry
+			}
+			t.n = int32(min(c+k, math.MaxInt32))
+			bound += boundOp
 			if root {
 				for i := 0; i < len(kv); i += 2 {
 					end := int32(pos)
@@ -599,6 +640,7 @@ func (sc *scanner) scan(c *Codec, data []byte, owned bool) (*LazyDict, bool) {
 			}
 			pos++
 		case opAppend, opAppends:
+			pushed = false
 			var items []sEntry
 			if op == opAppend {
 				if len(stack)-sc.floor(stack) < 2 {
@@ -622,10 +664,6 @@ func (sc *scanner) scan(c *Codec, data []byte, owned bool) (*LazyDict, bool) {
 			if t.kind != kList || t.fetched || (t.memo >= 0 && memo[t.memo].fetched) {
 				return nil, false
 			}
-			if int64(t.n)+int64(len(items)) > maxPickleStack*8 {
-				return nil, false
-			}
-			t.n += int32(len(items))
 			for i := range items {
 				if items[i].depth+1 > maxDepth {
 					return nil, false
@@ -721,12 +759,14 @@ func (sc *scanner) scan(c *Codec, data []byte, owned bool) (*LazyDict, bool) {
 			stack = append(stack, sEntry{start: int32(start), mbase: int32(len(memo)), memo: -1, kind: kScalar})
 			bound += boundScalar + 3*int64(w) + 128
 		case opProto:
+			pushed = false
 			if pos+1 >= n || buf[pos+1] > highestProtocol {
 				return nil, false
 			}
 			proto = int(buf[pos+1])
 			pos += 2
 		case opFrame:
+			pushed = false
 			if n-pos < 9 {
 				return nil, false
 			}
@@ -737,7 +777,7 @@ func (sc *scanner) scan(c *Codec, data []byte, owned bool) (*LazyDict, bool) {
 			sc.sawFrame, sc.frameEnd = pos, pos+9+int(f)
 			pos += 9
 		case opStop:
-			sc.stack, sc.memo = stack, memo
+			sc.stack, sc.memo, sc.peakStack = stack, memo, peak
 			if len(stack) != 1 || len(sc.marks) != 0 || stack[0].kind != kDict || stack[0].fetched {
 				return nil, false
 			}
@@ -746,8 +786,18 @@ func (sc *scanner) scan(c *Codec, data []byte, owned bool) (*LazyDict, bool) {
 		default:
 			return nil, false
 		}
-		if len(stack) > sc.peakStack {
-			sc.peakStack = len(stack)
+		if len(stack) > peak {
+			peak = len(stack)
+		}
+		// CPython memoizes most values right after pushing them: MEMOIZE is read here
+		// without another dispatch.
+		if pushed && pos < n && buf[pos] == opMemoize && len(memo) < maxPickleMemo {
+			t := &stack[len(stack)-1]
+			if t.depth == 0 || t.memo < 0 {
+				t.memo = int32(len(memo))
+				pos++
+				memo = append(memo, memoDef{start: t.start, end: int32(pos), mbase: t.mbase, depth: t.depth, kind: t.kind})
+			}
 		}
 	}
 	sc.stack, sc.memo = stack, memo
@@ -841,7 +891,8 @@ const maxLazyKeys = 1 << 16
 
 // finish checks the memory bound and makes the LazyDict, copying what it keeps.
 func (sc *scanner) finish(c *Codec, data []byte, proto, stop int, owned bool) (*LazyDict, bool) {
-	sc.bound += int64(boundFixed) + int64(9*sizeEntry/2)*int64(sc.peakStack+len(sc.memo)) + int64(5*16*sc.peakMarks)
+	// The decoder's stack and memo start with room for 64 entries, and grow twofold.
+	sc.bound += boundFixed(len(data)) + int64(9*sizeEntry/2)*int64(max(sc.peakStack-64, 0)+max(len(sc.memo)-64, 0)) + int64(5*16*sc.peakMarks)
 	if sc.bound > c.memoryBudget(len(data))-int64(len(data)) {
 		return nil, false
 	}
@@ -868,10 +919,6 @@ func (sc *scanner) finish(c *Codec, data []byte, proto, stop int, owned bool) (*
 			it.key = unsafe.String(&l.buf[it.koff], len(it.key))
 		}
 		l.items[i] = it
-	}
-	if len(sc.memo) > 0 {
-		l.memo = make([]memoDef, len(sc.memo))
-		copy(l.memo, sc.memo)
 	}
 	if len(l.items) > 16 {
 		l.index = make(map[string]int32, len(l.items))

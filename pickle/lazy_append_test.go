@@ -55,7 +55,20 @@ func appendCases(t *testing.T) []appendCase {
 	rng := rand.New(rand.NewPCG(3, 4))
 	var out []appendCase
 	appended, whole := 0, 0
-	for _, fp := range loadFixturePickles(t) {
+	inputs := loadFixturePickles(t)
+	// Random sessions of plain values, pickled at each protocol.
+	for i := range 200 {
+		d := py.NewDict(0)
+		for j := range 1 + rng.IntN(12) {
+			d.Set(fmt.Sprintf("k%d", j), randomPlain(rng, 3))
+		}
+		p, err := (&Codec{Protocol: 2 + i%4}).Encode(d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		inputs = append(inputs, fixturePickle{where: fmt.Sprintf("random/%d", i), pickle: p})
+	}
+	for _, fp := range inputs {
 		l, err := fixtureCodec.DecodeLazy(fp.pickle)
 		if err != nil || !l.Lazy() {
 			continue
@@ -112,6 +125,42 @@ func appendCases(t *testing.T) []appendCase {
 	}
 	return out
 }
+
+// randomPlain returns a random value of the types DecodeLazy reads lazily, shared strs
+// included (memo references in the pickle).
+func randomPlain(rng *rand.Rand, depth int) any {
+	k := rng.IntN(9)
+	if depth == 0 {
+		k %= 5
+	}
+	switch k {
+	case 0:
+		return int64(rng.IntN(1<<40) - 1<<39)
+	case 1:
+		return sharedStrs[rng.IntN(len(sharedStrs))]
+	case 2:
+		return rng.Float64()
+	case 3:
+		return []byte("raw")
+	case 4:
+		return nil
+	case 5, 6:
+		l := make([]any, rng.IntN(5))
+		for i := range l {
+			l[i] = randomPlain(rng, depth-1)
+		}
+		return l
+	case 7:
+		return py.Tuple{randomPlain(rng, depth-1), true}
+	}
+	d := py.NewDict(0)
+	for range rng.IntN(4) {
+		d.Set(sharedStrs[rng.IntN(len(sharedStrs))], randomPlain(rng, depth-1))
+	}
+	return d
+}
+
+var sharedStrs = []string{"id", "qty", "name", "é", "a longer str value than the others"}
 
 func sameOrder(a, b *py.Dict) bool {
 	ka, kb := a.Keys(), b.Keys()

@@ -194,7 +194,7 @@ func randomValue(rng *rand.Rand, depth int) any {
 	case 3:
 		return new(big.Int).Lsh(big.NewInt(rng.Int64()), uint(64+rng.IntN(100)))
 	case 4:
-		return []float64{0.1, 1e16, 1e-7, -0.0, math.Inf(1), math.Inf(-1), 5e-324, rng.NormFloat64()}[rng.IntN(8)]
+		return []float64{0.1, 1e16, 1e-7, math.Copysign(0, -1), math.Inf(1), math.Inf(-1), 5e-324, rng.NormFloat64()}[rng.IntN(8)]
 	case 5, 6:
 		return randomString(rng)
 	case 7:

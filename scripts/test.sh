@@ -41,5 +41,5 @@ export DJANGOBRIDGE_VENVS=${DJANGOBRIDGE_VENVS:-$PWD/compat_test/.venvs}
 # they run once more without it; the summary counts their second result.
 {
   go test -race -count=1 -timeout 30m -json "$@" ./... 2>&1 || echo "go test exited non-zero"
-  go test -count=1 -json -run 'Allocs$' ./pickle/ 2>&1 || echo "go test exited non-zero"
+  go test -count=1 -json -run 'Allocs$' ./pickle/ ./pyjson/ ./djangosession/ 2>&1 || echo "go test exited non-zero"
 } | summary

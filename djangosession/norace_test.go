@@ -1,0 +1,5 @@
+//go:build !race
+
+package djangosession_test
+
+const raceEnabled = false
