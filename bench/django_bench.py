@@ -4,12 +4,14 @@ Runs with a compat venv's python (django-5.2 by default). Measures, with timeit 
 for the loop count, then --repeat timed repeats, each giving one ns/op sample):
 
   codec:  pickle.loads / pickle.dumps(v, 5) of the fixture pickles (what bench/pickle_compare.sh
-          measured), signing.dumps(compress=True) / signing.loads(max_age=SESSION_COOKIE_AGE) as
+          measured), pickle.loads followed by the three auth key lookups ("PickleAuthRead", what
+          Go's DecodeLazy + 3 Gets is compared with, issue #17), signing.dumps(compress=True) / signing.loads(max_age=SESSION_COOKIE_AGE) as
           the signed_cookies backend calls them, and SessionStore.encode / decode (db, cached_db,
           file session_data) (what bench/signing_compare.sh measured);
   store:  the cache session engine over RedisCache, django-redis, PyMemcacheCache and
           PyLibMCCache: SessionStore(key).load(), save (a loaded session: s[k] = i; s.save(),
-          which is Django's GET, then SET), and modsave (SessionStore(key); s[k] = i; s.save()).
+          which is Django's GET, then SET), modsave (SessionStore(key); s[k] = i; s.save()), and
+          authload (SessionStore(key) and the three keys django.contrib.auth reads, issue #17).
   db:     the db session engine on the database of --db-url (sqlite:///PATH or
           postgres://USER:PASS@HOST:PORT/NAME, the one the Go BenchmarkDBStore uses; names
           "DBStore/<--db-label>/<size>/<op>"): SessionStore(key).load() (Django's SELECT with
@@ -43,6 +45,8 @@ sys.path.insert(0, os.path.join(REPO, "compat_test"))
 SIZES = ("typical", "typical_10k")
 SALT = "django.contrib.sessions.backends.signed_cookies"
 PREFIX = "djb-bench-py"
+# The session keys django.contrib.auth reads on every request (get_user).
+AUTH_KEYS = ("_auth_user_id", "_auth_user_backend", "_auth_user_hash")
 
 
 def rss_kib():
@@ -132,6 +136,16 @@ def main():
             decoded = pickle.loads(data)
             measure(f"PickleDecode/{name}", lambda: pickle.loads(data))
             measure(f"PickleEncode/{name}", lambda: pickle.dumps(decoded, 5))
+
+            # Issue #17: what a request that only checks the login pays: unpickle the session and
+            # read the three keys django.contrib.auth reads (Go: DecodeLazy + 3 Gets).
+            def auth_read(data=data):
+                d = pickle.loads(data)
+                return d["_auth_user_id"], d["_auth_user_backend"], d["_auth_user_hash"]
+
+            if any(auth_read()[i] != decoded[k] for i, k in enumerate(AUTH_KEYS)):
+                sys.exit(f"{name}: the auth keys do not read back")
+            measure(f"PickleAuthRead/{name}", auth_read)
             cookie = signing.dumps(v, compress=True, salt=SALT)
             store = DBStore()
             sdata = store.encode(v)
@@ -182,7 +196,12 @@ def main():
                     s["bench_n"] = next(counter)
                     s.save()
 
+                def authload(key=key):
+                    s = SessionStore(key)
+                    return s["_auth_user_id"], s["_auth_user_backend"], s["_auth_user_hash"]
+
                 measure(f"Store/{alias}/{name}/load", load)
+                measure(f"Store/{alias}/{name}/authload", authload)
                 measure(f"Store/{alias}/{name}/save", save)
                 measure(f"Store/{alias}/{name}/modsave", modsave)
         for cache, key in seeded:

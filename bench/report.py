@@ -148,6 +148,146 @@ def db_table(go, py):
     print()
 
 
+BACKENDS = ("redis", "django-redis", "pymemcache", "pylibmc")
+
+
+def times(go_fig, ref):
+    """Go time over the reference time (medians), for an "at most" target: returns the ratio and
+    its text with the [worst–best] range (worst: slowest Go sample over fastest reference)."""
+    if not go_fig or not ref:
+        return None, "—"
+    r = med(go_fig) / med(ref)
+    return r, f"{r:.2f} [{max(go_fig) / min(ref):.2f}–{min(go_fig) / max(ref):.2f}]"
+
+
+def speedup(ref, go_fig):
+    """Reference time over Go time, for an "at least" target, with the [worst–best] range."""
+    if not go_fig or not ref:
+        return None, "—"
+    r = med(ref) / med(go_fig)
+    return r, f"{r:.2f}x [{min(ref) / max(go_fig):.2f}–{max(ref) / min(go_fig):.2f}]"
+
+
+def load_baseline():
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "baseline.json")
+    if not os.path.exists(path):
+        return {}
+    with open(path, encoding="utf-8") as f:
+        return json.load(f)
+
+
+STORED = re.compile(r"stored session after the save benchmarks: (\S+) (\d+) -> (\d+) bytes")
+
+
+def stored_sizes(path):
+    """backend/size -> (fixture bytes, largest stored bytes after the save benchmarks)."""
+    out = {}
+    if os.path.exists(path):
+        with open(path, encoding="utf-8") as f:
+            for m in STORED.finditer(f.read()):
+                n, after = int(m.group(2)), int(m.group(3))
+                out[m.group(1)] = (n, max(after, out.get(m.group(1), (0, 0))[1]))
+    return out
+
+
+def issue17_table(go, py, placement, baseline, stored):
+    """The targets of issue #17 ("pay only for what a request reads"), each as Go figure,
+    reference figure, ratio [worst–best], target and verdict."""
+    rows = []
+
+    def row(target, case, g, ref, rtext, r, goal, ok):
+        rows.append((target, case, g, ref, rtext, goal, "—" if r is None else ("met" if ok(r) else "**missed**")))
+
+    # 1. Store.Load within 10% of a raw GET of the same bytes.
+    for be in BACKENDS:
+        for size in ("typical", "typical_10k"):
+            for g_ in ("g1", "g32"):
+                s = go.get(f"Store/{be}/{size}/load/{g_}", {}).get("ns")
+                r_ = go.get(f"Store/{be}/{size}/rawget/{g_}", {}).get("ns")
+                if s or r_:
+                    r, rt = times(s, r_)
+                    row("1. Load / raw GET", f"{be} {size} {g_}", fig(s), fig(r_), rt, r, "≤ 1.10",
+                        lambda x: x <= 1.10)
+    # 2. DecodeLazy + 3 Gets vs CPython pickle.loads + 3 lookups; 10k over typical.
+    g10 = go.get("PickleAuthRead/typical_10k", {}).get("ns")
+    gty = go.get("PickleAuthRead/typical", {}).get("ns")
+    c10 = py.get("PickleAuthRead/typical_10k", {}).get("ns")
+    if g10 or c10:
+        r, rt = speedup(c10, g10)
+        row("2. auth read: CPython / Go", "typical_10k (DecodeLazy + 3 Get vs pickle.loads + 3 lookups)",
+            fig(g10), fig(c10), rt, r, "≥ 10x", lambda x: x >= 10)
+    if g10 or gty:
+        r, rt = times(g10, gty)
+        row("2. auth read: typical_10k / typical", "Go DecodeLazy + 3 Get", fig(g10), fig(gty), rt, r, "≤ 1.20",
+            lambda x: x <= 1.20)
+    # 3. Load + modify + save of typical_10k: against Django, and against the raw round trips.
+    for be in BACKENDS:
+        g = go.get(f"Store/{be}/typical_10k/modsave/g1", {}).get("ns")
+        c = py.get(f"Store/{be}/typical_10k/modsave", {}).get("ns")
+        if g or c:
+            r, rt = speedup(c, g)
+            row("3. load+modify+save: Django / Go", f"{be} typical_10k g1", fig(g), fig(c), rt, r, "≥ 3x",
+                lambda x: x >= 3)
+    for op, raw, label in (("atomicmodsave", "rawgetset", "3. AtomicSave load+modify+save / raw GET+SET"),
+                           ("modsave", "rawget+getset", "3. load+modify+save / raw GET+GET+SET")):
+        for be in BACKENDS:
+            for g_ in ("g1", "g32"):
+                s = go.get(f"Store/{be}/typical_10k/{op}/{g_}", {}).get("ns")
+                r_ = go.get(f"Store/{be}/typical_10k/{raw}/{g_}", {}).get("ns")
+                if s or r_:
+                    r, rt = times(s, r_)
+                    row(label, f"{be} typical_10k {g_}", fig(s), fig(r_), rt, r, "≤ 1.20", lambda x: x <= 1.20)
+    # 4. Allocations of a load that reads the auth keys: independent of the session's size.
+    a10 = go.get("PickleAuthRead/typical_10k", {}).get("allocs")
+    aty = go.get("PickleAuthRead/typical", {}).get("allocs")
+    cases = [("codec: DecodeLazy + 3 Get", a10, aty)]
+    for be in BACKENDS:
+        cases.append((f"{be} g1: Store.Load + 3 Session.String",
+                      go.get(f"Store/{be}/typical_10k/authload/g1", {}).get("allocs"),
+                      go.get(f"Store/{be}/typical/authload/g1", {}).get("allocs")))
+    for case, big, small in cases:
+        if big or small:
+            r = med(big) / med(small) if big and small else None
+            row("4. allocs/op: typical_10k vs typical", case, f"{med(big):.0f}" if big else "—",
+                f"{med(small):.0f}" if small else "—", "—" if r is None else f"{r:.2f}", r, "equal (1.00)",
+                lambda x: abs(x - 1) < 1e-9)
+    # 5. Full decode no slower than before #17, as a speed-up over CPython in the same run.
+    base = baseline.get("PickleDecode", {}).get(placement, {})
+    for size in ("typical", "typical_10k"):
+        g = go.get(f"PickleDecode/{size}", {}).get("ns")
+        c = py.get(f"PickleDecode/{size}", {}).get("ns")
+        b = base.get(size)
+        if not (g and c):
+            continue
+        now, _ = speedup(c, g)
+        if b:
+            prev = b["speedup"]
+            r = now / prev
+            rt = f"{r:.3f} [{min(c) / max(g) / prev:.2f}–{max(c) / min(g) / prev:.2f}]"
+            row("5. full decode speed-up over CPython: now / before #17", f"PickleDecode/{size}",
+                f"{now:.2f}x", f"{prev:.2f}x (run {baseline.get('run')})", rt, r, "≥ 1.00", lambda x: x >= 1)
+    if not rows:
+        return
+    print("### Issue #17 targets: pay only for what a request reads\n")
+    print("Ratios of medians with their [worst–best] range (worst: the slowest Go sample against the fastest "
+          "reference sample). Go runs here as in the tables above (pinned, GOMAXPROCS=1). Load = "
+          "`Store.Load` then `Len`; auth read = the three keys `django.contrib.auth` reads "
+          "(`_auth_user_id`, `_auth_user_backend`, `_auth_user_hash`); load+modify+save = `Store.Load`, "
+          "`Set`, `Save` (Django's save: GET before SET; with `AtomicSave`: one SET XX / replace). "
+          "Target 5 compares this run's Go/CPython speed-up with the one recorded before the lazy loads "
+          "(`bench/baseline.json`); its range is this run's.\n")
+    print("| target | case | Go | reference | ratio [worst–best] | target | |")
+    print("|---|---|---|---|---|---|---|")
+    for r in rows:
+        print("| " + " | ".join(r) + " |")
+    print()
+    if stored:
+        print("Stored session after the save benchmarks (`Save` appends the changed items to the stored pickle "
+              "until it would be about twice a whole encode, then encodes whole; the raw GET/SET move the "
+              "fixture's bytes): " + "; ".join(f"{k} {n:,} → {a:,} bytes" for k, (n, a) in sorted(stored.items()))
+              + ".\n")
+
+
 def verdict(value, target, higher_is_better=True):
     if value is None:
         return "—"
@@ -169,6 +309,7 @@ def main():
     d = sys.argv[1]
     machine = read_kv(os.path.join(d, "machine.txt"))
     placements = [p for p in ("one", "split") if os.path.isdir(os.path.join(d, p))]
+    baseline = load_baseline()
     meta = {}
     for p in placements:
         for f in ("django-codec.json", "django-store.json"):
@@ -261,7 +402,7 @@ def main():
         rows = []
         for be in ("redis", "django-redis", "pymemcache", "pylibmc"):
             for size in ("typical", "typical_10k"):
-                for op in ("load", "save", "modsave"):
+                for op in ("load", "authload", "save", "modsave"):
                     g = go.get(f"Store/{be}/{size}/{op}/g1", {})
                     c = py.get(f"Store/{be}/{size}/{op}", {})
                     if not g and not c:
@@ -271,7 +412,8 @@ def main():
                                  f"{med(g['B']):,.0f} B, {med(g['allocs']):.0f}" if g.get("B") else "—"))
         if rows:
             print("### Store: Go vs Django's cache SessionStore, one caller (speed-up = Django / Go)\n")
-            print("load = `SessionStore(key).load()` / `Store.Load`; save = set one key on a loaded session "
+            print("load = `SessionStore(key).load()` / `Store.Load`; authload = load and read the three auth "
+                  "keys (`s[k]` / `Session.String`); save = set one key on a loaded session "
                   "and `save()` (GET + SET); modsave = load + set + save.\n")
             print("| backend, session, operation | Go | Django | speed-up | Go B/op, allocs/op |")
             print("|---|---|---|---|---|")
@@ -293,6 +435,7 @@ def main():
                        ("Load vs GET+decode", "Save vs GET+encode+SET", "AtomicSave vs encode+SET"))
 
         db_table(go, py)
+        issue17_table(go, py, p, baseline, stored_sizes(os.path.join(pd, "go-store.txt")))
 
         tp_path = os.path.join(pd, "throughput.json")
         if os.path.exists(tp_path):

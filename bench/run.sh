@@ -3,11 +3,13 @@
 # same servers, and prints one table of Go/Django ratios (median and spread of every figure):
 #
 #   codec       Go BenchmarkPickle*/SignedCookie*/SessionData* (djangosession) vs CPython's
-#               pickle and Django's signing / SessionStore.encode/decode (bench/django_bench.py)
+#               pickle and Django's signing / SessionStore.encode/decode (bench/django_bench.py);
+#               BenchmarkPickleAuthRead (DecodeLazy + the 3 auth keys) vs pickle.loads + 3 lookups
 #   store       Go BenchmarkStore / BenchmarkRaw (bench/storebench: Store load, save, AtomicSave,
 #               load+modify+save over RedisCache, django-redis, pymemcache, pylibmc formats, and
 #               the client's raw GET/SET of the same bytes, at 1 and 32 goroutines) vs Django's
-#               cache SessionStore over redis-py, django-redis, pymemcache and pylibmc
+#               cache SessionStore over redis-py, django-redis, pymemcache and pylibmc; for issue
+#               #17 also authload (Load + the 3 auth keys), atomicmodsave and GET+GET+SET
 #   throughput  bench/throughput (1/8/32/128 goroutines, ops/s, p50/p99) vs redis-benchmark
 #               GET/SET (same payload, same concurrency) and raw go-redis/gomemcache loops
 #   memory      bench/memory: RSS of 100,000 decoded sessions (and CPython's), heap after N
@@ -43,7 +45,7 @@ while [ $# -gt 0 ]; do
     --only) only=$2; shift ;;
     --placements) placements=$2; shift ;;
     --python) py=$2; shift ;;
-    -h|--help) sed -n '2,32p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,33p' "$0"; exit 0 ;;
     *) echo "bench/run.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
   shift
@@ -181,7 +183,7 @@ for pl in ${placements//,/ }; do
   if has codec; then
     log "[$pl] codec: Go"
     # The codec benchmarks live with their packages: pickle (Pickle*) and signing (the rest).
-    { (cd pickle && pin "$bin/pickle.test" -test.run '^$' -test.bench '^BenchmarkPickle(Decode|Encode)$' \
+    { (cd pickle && pin "$bin/pickle.test" -test.run '^$' -test.bench '^BenchmarkPickle(Decode|Encode|AuthRead)$' \
         -test.benchmem -test.count "$count" -test.benchtime "$codec_time") &&
       (cd signing && pin "$bin/signing.test" -test.run '^$' \
         -test.bench '^Benchmark(SignedCookie(Dumps|Loads)|SessionData(Encode|Decode)|SigningParts)$' \
