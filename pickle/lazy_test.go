@@ -221,29 +221,6 @@ func FuzzDecodeLazy(f *testing.F) {
 	})
 }
 
-// BenchmarkDecodeLazyAuth is DecodeLazy of a session plus the reads of its three auth keys:
-// what a request that only asks "who is this?" pays (compare BenchmarkPickleDecode).
-func BenchmarkDecodeLazyAuth(b *testing.B) {
-	for _, name := range []string{"typical", "typical_10k"} {
-		p := benchPickle(b, name)
-		c := &Codec{Intern: testInterner}
-		b.Run(name, func(b *testing.B) {
-			b.ReportAllocs()
-			b.SetBytes(int64(len(p)))
-			for b.Loop() {
-				l, err := c.DecodeLazy(p)
-				if err != nil {
-					b.Fatal(err)
-				}
-				for _, k := range []string{"_auth_user_id", "_auth_user_backend", "_auth_user_hash"} {
-					if _, ok, _ := l.Get(k); !ok {
-						b.Fatal(k)
-					}
-				}
-			}
-		})
-	}
-}
 
 // TestDecodeLazyBoundCrafted runs checkLazy, whose bound check is the point here, on pickles
 // crafted by hand to make the decoder charge the most per byte with the opcodes DecodeLazy
