@@ -221,7 +221,6 @@ func FuzzDecodeLazy(f *testing.F) {
 	})
 }
 
-
 // TestDecodeLazyBoundCrafted runs checkLazy, whose bound check is the point here, on pickles
 // crafted by hand to make the decoder charge the most per byte with the opcodes DecodeLazy
 // reads: containers of one byte each, memoized or not, dicts grown one item at a time, a
