@@ -407,35 +407,47 @@ func FuzzUnmarshalObject(f *testing.F) {
 
 var updateSeeds = flag.Bool("update-seeds", false, "rewrite testdata/fuzz/FuzzUnmarshalObject/seed-*")
 
-// TestWriteObjectSeeds writes FuzzUnmarshalObject's seed corpus with -update-seeds: the
-// inputs of objectInputs up to 4 KiB and the fixture payloads, one file each, named by a hash
-// of the input.
-func TestWriteObjectSeeds(t *testing.T) {
-	if !*updateSeeds {
-		t.Skip("run with -update-seeds to rewrite the seed corpus")
-	}
+// TestObjectSeeds checks that FuzzUnmarshalObject's committed seed corpus holds every input of
+// objectInputs up to 4 KiB and every fixture payload, one file each, named by a hash of the
+// input; with -update-seeds it rewrites the corpus instead.
+func TestObjectSeeds(t *testing.T) {
 	dir := filepath.Join("testdata", "fuzz", "FuzzUnmarshalObject")
-	old, _ := filepath.Glob(filepath.Join(dir, "seed-*"))
-	for _, f := range old {
-		if err := os.Remove(f); err != nil {
+	if *updateSeeds {
+		old, _ := filepath.Glob(filepath.Join(dir, "seed-*"))
+		for _, f := range old {
+			if err := os.Remove(f); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := os.MkdirAll(dir, 0o755); err != nil {
 			t.Fatal(err)
 		}
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
 	}
 	inputs := fixturePayloads(t)
 	for _, in := range objectInputs {
 		inputs = append(inputs, []byte(in))
 	}
+	n := 0
 	for _, in := range inputs {
 		if len(in) > 4096 {
 			continue
 		}
 		sum := sha256.Sum256(in)
 		name := filepath.Join(dir, fmt.Sprintf("seed-%x", sum[:8]))
-		if err := os.WriteFile(name, fmt.Appendf(nil, "go test fuzz v1\n[]byte(%q)\n", in), 0o644); err != nil {
-			t.Fatal(err)
+		content := fmt.Appendf(nil, "go test fuzz v1\n[]byte(%q)\n", in)
+		if *updateSeeds {
+			if err := os.WriteFile(name, content, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			continue
 		}
+		got, err := os.ReadFile(name)
+		if err != nil || !bytes.Equal(got, content) {
+			t.Errorf("seed %s missing or stale (%v): run go test ./pyjson -run TestObjectSeeds -update-seeds", name, err)
+		}
+		n++
+	}
+	if !*updateSeeds && n == 0 {
+		t.Fatal("no seeds checked")
 	}
 }
