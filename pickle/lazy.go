@@ -189,7 +189,8 @@ func (l *LazyDict) Has(key string) bool {
 // when a value of a checked pickle could not be built (an internal inconsistency, reported
 // rather than hidden).
 func (l *LazyDict) Get(key string) (any, bool, error) {
-	if l.items == nil {
+	if l.full != nil {
+		// Built whole (by Dict, or from the start): the values are the dict's.
 		v, ok := l.full.Get(key)
 		return v, ok, nil
 	}
@@ -222,7 +223,7 @@ func (l *LazyDict) Get(key string) (any, bool, error) {
 // Built reports whether the value under key has been built (by Get, or because the dict was
 // decoded whole).
 func (l *LazyDict) Built(key string) bool {
-	if l.items == nil {
+	if l.full != nil {
 		return l.full.Has(key)
 	}
 	i := l.find(key)

@@ -92,6 +92,14 @@ func checkLazy(t *testing.T, c *Codec, data []byte, rng *rand.Rand) bool {
 	if err != nil || !py.Equal(d, want) {
 		t.Fatalf("Dict() = %v, %v; want %v", d, err, want)
 	}
+	for _, k := range keys {
+		// After Dict, Get returns the dict's own values (the same objects).
+		got, _, _ := l.Get(k)
+		dv, _ := d.Get(k)
+		if !sameObject(got, dv) {
+			t.Fatalf("after Dict, Get(%q) is not the dict's value", k)
+		}
+	}
 	for _, i := range order {
 		got, ok, err := l.Get(keys[i])
 		wv, _ := want.Get(keys[i])
@@ -261,4 +269,21 @@ func TestDecodeLazyBoundCrafted(t *testing.T) {
 	if lazy == 0 {
 		t.Fatal("no crafted pickle read lazily: the bound is not tested")
 	}
+}
+
+// sameObject reports whether a and b are the same Go value: the same pointer or slice array
+// for containers, equal for scalars.
+func sameObject(a, b any) bool {
+	switch x := a.(type) {
+	case []any:
+		y, ok := b.([]any)
+		return ok && len(x) == len(y) && (len(x) == 0 || &x[0] == &y[0])
+	case *py.Dict:
+		y, ok := b.(*py.Dict)
+		return ok && x == y
+	case py.Tuple:
+		y, ok := b.(py.Tuple)
+		return ok && len(x) == len(y) && (len(x) == 0 || &x[0] == &y[0])
+	}
+	return py.Equal(a, b)
 }
