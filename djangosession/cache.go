@@ -210,6 +210,12 @@ func (e *cacheEngine) load(ctx context.Context, s *Session, key string) (stored,
 func (e *cacheEngine) decode(raw []byte) (stored, error, error) {
 	l, derr := e.st.codec.DecodeLazyOwned(raw) // raw is ours (see Cache.Get)
 	if derr == nil {
+		if !l.Lazy() {
+			// Decoded whole (a datetime, a set, a key that is not a str, ...): a plain dict,
+			// whose keys of every type the Session serves.
+			d, err := l.Dict()
+			return stored{dict: d}, nil, err
+		}
 		return stored{lazy: l}, nil, nil
 	}
 	if fg := (*pickle.ForbiddenGlobalError)(nil); errors.As(derr, &fg) {
