@@ -523,7 +523,7 @@ func (sc *scanner) scan(c *Codec, data []byte, owned bool) (*LazyDict, bool) {
 			if len(stack) >= maxPickleStack {
 				return nil, false
 			}
-			stack = append(stack, sEntry{start: int32(pos), mbase: int32(len(memo)), memo: -1, kind: kind})
+			stack = pushEntry(stack, int32(pos), int32(len(memo)), -1, 0, kind, false)
 			bound += boundScalar
 			pos = end
 		case opMemoize, opBinPut, opLongBinPut:
@@ -550,7 +550,7 @@ func (sc *scanner) scan(c *Codec, data []byte, owned bool) (*LazyDict, bool) {
 				return nil, false // a container memoized twice
 			}
 			t.memo = int32(i)
-			memo = append(memo, memoDef{start: t.start, end: int32(next), mbase: t.mbase, depth: t.depth, kind: t.kind})
+			memo = pushMemo(memo, t.start, int32(next), t.mbase, t.depth, t.kind)
 			pos = next
 		case opBinGet, opLongBinGet:
 			var i uint32
@@ -573,7 +573,7 @@ func (sc *scanner) scan(c *Codec, data []byte, owned bool) (*LazyDict, bool) {
 			}
 			m := &memo[i]
 			m.fetched = true
-			stack = append(stack, sEntry{start: int32(start), mbase: int32(len(memo)), memo: int32(i), depth: m.depth, kind: m.kind, fetched: true})
+			stack = pushEntry(stack, int32(start), int32(len(memo)), int32(i), m.depth, m.kind, true)
 		case opBinInt1, opBinInt2, opBinInt, opBinFloat, opNone, opNewTrue, opNewFalse:
 			w := 0
 			switch op {
@@ -589,7 +589,7 @@ func (sc *scanner) scan(c *Codec, data []byte, owned bool) (*LazyDict, bool) {
 			if n-pos-1 < w || len(stack) >= maxPickleStack {
 				return nil, false
 			}
-			stack = append(stack, sEntry{start: int32(pos), mbase: int32(len(memo)), memo: -1, kind: kScalar})
+			stack = pushEntry(stack, int32(pos), int32(len(memo)), -1, 0, kScalar, false)
 			bound += boundScalar
 			pos += 1 + w
 		case opEmptyDict, opEmptyList, opEmptyTuple:
@@ -604,14 +604,19 @@ func (sc *scanner) scan(c *Codec, data []byte, owned bool) (*LazyDict, bool) {
 			case opEmptyList:
 				kind = kList
 			}
-			stack = append(stack, sEntry{start: int32(pos), mbase: int32(len(memo)), memo: -1, depth: 1, kind: kind})
+			stack = pushEntry(stack, int32(pos), int32(len(memo)), -1, 1, kind, false)
 			pos++
 		case opMark:
 			pushed = false
 			if len(sc.marks) >= maxPickleStack {
 				return nil, false
 			}
-			sc.marks = append(sc.marks, sMark{stack: int32(len(stack)), pos: int32(pos), mbase: int32(len(memo))})
+			if len(sc.marks) == cap(sc.marks) {
+				sc.marks = growSlice(sc.marks, 2*cap(sc.marks)+16)
+			}
+			sc.marks = sc.marks[:len(sc.marks)+1]
+			m := &sc.marks[len(sc.marks)-1]
+			m.stack, m.pos, m.mbase = int32(len(stack)), int32(pos), int32(len(memo))
 			sc.peakMarks = max(sc.peakMarks, len(sc.marks))
 			pos++
 		case opSetItem, opSetItems:
@@ -780,7 +785,7 @@ func (sc *scanner) scan(c *Codec, data []byte, owned bool) (*LazyDict, bool) {
 			if len(stack) >= maxPickleStack {
 				return nil, false
 			}
-			stack = append(stack, sEntry{start: int32(start), mbase: int32(len(memo)), memo: -1, kind: kind})
+			stack = pushEntry(stack, int32(start), int32(len(memo)), -1, 0, kind, false)
 			bound += boundScalar
 			pos += int(l)
 		case opLong1, opLong4:
@@ -803,7 +808,7 @@ func (sc *scanner) scan(c *Codec, data []byte, owned bool) (*LazyDict, bool) {
 				return nil, false
 			}
 			pos += w
-			stack = append(stack, sEntry{start: int32(start), mbase: int32(len(memo)), memo: -1, kind: kScalar})
+			stack = pushEntry(stack, int32(start), int32(len(memo)), -1, 0, kScalar, false)
 			bound += boundScalar + 3*int64(w) + 128
 		case opProto:
 			pushed = false
@@ -843,12 +848,38 @@ func (sc *scanner) scan(c *Codec, data []byte, owned bool) (*LazyDict, bool) {
 			if t.depth == 0 || t.memo < 0 {
 				t.memo = int32(len(memo))
 				pos++
-				memo = append(memo, memoDef{start: t.start, end: int32(pos), mbase: t.mbase, depth: t.depth, kind: t.kind})
+				memo = pushMemo(memo, t.start, int32(pos), t.mbase, t.depth, t.kind)
 			}
 		}
 	}
 	sc.stack, sc.memo = stack, memo
 	return nil, false
+}
+
+// pushEntry appends an entry to the scanner's stack, writing its fields in place: a struct
+// literal appended is built in a temporary and copied with wide loads that overlap the
+// narrower stores just made, which stalls the CPU's store forwarding on every push.
+func pushEntry(stack []sEntry, start, mbase, memo int32, depth int16, kind uint8, fetched bool) []sEntry {
+	if len(stack) == cap(stack) {
+		stack = growSlice(stack, 2*cap(stack)+16)
+	}
+	n := len(stack)
+	stack = stack[:n+1]
+	e := &stack[n]
+	e.start, e.mbase, e.memo, e.n, e.depth, e.kind, e.fetched = start, mbase, memo, 0, depth, kind, fetched
+	return stack
+}
+
+// pushMemo appends a memo entry, as pushEntry does.
+func pushMemo(memo []memoDef, start, end, mbase int32, depth int16, kind uint8) []memoDef {
+	if len(memo) == cap(memo) {
+		memo = growSlice(memo, 2*cap(memo)+16)
+	}
+	n := len(memo)
+	memo = memo[:n+1]
+	m := &memo[n]
+	m.start, m.end, m.mbase, m.depth, m.kind, m.fetched = start, end, mbase, depth, kind, false
+	return memo
 }
 
 // floor is the stack index below which the current mark protects the values.
