@@ -31,7 +31,7 @@
 # Usage: bench/run.sh [--quick] [--only codec,store,throughput,memory,db] [--placements one,split]
 #                     [--python PATH]
 #   --quick   fewer rounds, shorter phases, only the "split" placement: about 2 minutes
-#             instead of about 10
+#             instead of 12–18
 # Results: bench/results/<UTC time>/ (raw go test output, JSON, report.md); the table is printed.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
