@@ -7,7 +7,9 @@ for the loop count, then --repeat timed repeats, each giving one ns/op sample):
           measured), pickle.loads followed by the three auth key lookups ("PickleAuthRead", what
           Go's DecodeLazy + 3 Gets is compared with, issue #17), signing.dumps(compress=True) / signing.loads(max_age=SESSION_COOKIE_AGE) as
           the signed_cookies backend calls them, and SessionStore.encode / decode (db, cached_db,
-          file session_data) (what bench/signing_compare.sh measured);
+          file session_data) (what bench/signing_compare.sh measured), and decode followed by the
+          three auth key lookups ("SessionDataAuthRead", Go: LoadsDetail with LazyJSONSerializer
+          + 3 Object.Gets);
   store:  the cache session engine over RedisCache, django-redis, PyMemcacheCache and
           PyLibMCCache: SessionStore(key).load(), save (a loaded session: s[k] = i; s.save(),
           which is Django's GET, then SET), modsave (SessionStore(key); s[k] = i; s.save()), and
@@ -153,6 +155,17 @@ def main():
             measure(f"SignedCookieLoads/{name}", lambda: signing.loads(cookie, salt=SALT, max_age=1209600))
             measure(f"SessionDataEncode/{name}", lambda: store.encode(v))
             measure(f"SessionDataDecode/{name}", lambda: store.decode(sdata))
+
+            # The db/file engines' read for a request that only checks the login: decode the
+            # session_data and read the three auth keys (Go: LoadsDetail with LazyJSONSerializer,
+            # then 3 Object.Gets).
+            def sd_auth_read(sdata=sdata):
+                d = store.decode(sdata)
+                return d["_auth_user_id"], d["_auth_user_backend"], d["_auth_user_hash"]
+
+            if any(sd_auth_read()[i] != decoded[k] for i, k in enumerate(AUTH_KEYS)):
+                sys.exit(f"{name}: the auth keys do not read back from session_data")
+            measure(f"SessionDataAuthRead/{name}", sd_auth_read)
             # The C parts inside signing.dumps/loads (json's C accelerator, zlib), on the bytes
             # they see there: the report uses them to bound the speed-up any port can reach.
             ser = signing.JSONSerializer()

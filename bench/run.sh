@@ -4,7 +4,9 @@
 #
 #   codec       Go BenchmarkPickle*/SignedCookie*/SessionData* (djangosession) vs CPython's
 #               pickle and Django's signing / SessionStore.encode/decode (bench/django_bench.py);
-#               BenchmarkPickleAuthRead (DecodeLazy + the 3 auth keys) vs pickle.loads + 3 lookups
+#               BenchmarkPickleAuthRead (DecodeLazy + the 3 auth keys) vs pickle.loads + 3 lookups;
+#               BenchmarkSessionDataAuthRead (LoadsDetail with LazyJSONSerializer + 3 Object.Gets,
+#               the db/file engines' lazy read) vs SessionStore.decode + 3 lookups
 #   store       Go BenchmarkStore / BenchmarkRaw (bench/storebench: Store load, save, AtomicSave,
 #               load+modify+save over RedisCache, django-redis, pymemcache, pylibmc formats, and
 #               the client's raw GET/SET of the same bytes, at 1 and 32 goroutines) vs Django's
@@ -29,7 +31,7 @@
 # Usage: bench/run.sh [--quick] [--only codec,store,throughput,memory,db] [--placements one,split]
 #                     [--python PATH]
 #   --quick   fewer rounds, shorter phases, only the "split" placement: about 2 minutes
-#             instead of about 10
+#             instead of 12–18
 # Results: bench/results/<UTC time>/ (raw go test output, JSON, report.md); the table is printed.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -45,7 +47,7 @@ while [ $# -gt 0 ]; do
     --only) only=$2; shift ;;
     --placements) placements=$2; shift ;;
     --python) py=$2; shift ;;
-    -h|--help) sed -n '2,33p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,35p' "$0"; exit 0 ;;
     *) echo "bench/run.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
   shift
@@ -186,7 +188,7 @@ for pl in ${placements//,/ }; do
     { (cd pickle && pin "$bin/pickle.test" -test.run '^$' -test.bench '^BenchmarkPickle(Decode|Encode|AuthRead)$' \
         -test.benchmem -test.count "$count" -test.benchtime "$codec_time") &&
       (cd signing && pin "$bin/signing.test" -test.run '^$' \
-        -test.bench '^Benchmark(SignedCookie(Dumps|Loads)|SessionData(Encode|Decode)|SigningParts)$' \
+        -test.bench '^Benchmark(SignedCookie(Dumps|Loads)|SessionData(Encode|Decode|AuthRead)|SigningParts)$' \
         -test.benchmem -test.count "$count" -test.benchtime "$codec_time"); } >"$d/go-codec.txt" ||
       echo "bench/run.sh: [$pl] Go codec benchmarks failed; see $d/go-codec.txt" >&2
     log "[$pl] codec: Django"

@@ -2,6 +2,7 @@ package signing_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -11,6 +12,7 @@ import (
 	"github.com/djangobridge/bridge/internal/tagged"
 	"github.com/djangobridge/bridge/internal/zlib"
 	"github.com/djangobridge/bridge/py"
+	"github.com/djangobridge/bridge/pyjson"
 	"github.com/djangobridge/bridge/signing"
 )
 
@@ -109,6 +111,57 @@ func BenchmarkSessionDataDecode(b *testing.B) {
 			b.Fatal(err)
 		}
 		return func() error { _, err := djangosession.DecodeSessionData(data, opts); return err }
+	})
+}
+
+// BenchmarkSessionDataAuthRead is what the db (and file) engine's Load does for a request that
+// only checks the login: signing.LoadsDetail of the session_data with the session salt and
+// LazyJSONSerializer (djangosession's decodeSessionDataValue), then Get of the three keys
+// django.contrib.auth reads on the *pyjson.Object. Django's counterpart is
+// SessionStore.decode(session_data) and the three lookups.
+func BenchmarkSessionDataAuthRead(b *testing.B) {
+	benchEachSession(b, func(b *testing.B, d *py.Dict) func() error {
+		opts := djangosession.SessionDataOptions{SecretKey: fuzzKey, Now: benchNow}
+		data, err := djangosession.EncodeSessionData(d, opts)
+		if err != nil {
+			b.Fatal(err)
+		}
+		lo := signing.LoadsOptions{Key: fuzzKey, Salt: djangosession.SessionKeySalt,
+			Serializer: signing.LazyJSONSerializer{}}
+		keys := [...]string{"_auth_user_id", "_auth_user_backend", "_auth_user_hash"}
+		read := func() ([3]any, error) {
+			var out [3]any
+			l, err := signing.LoadsDetail(data, lo)
+			if err != nil {
+				return out, err
+			}
+			o, ok := l.Value.(*pyjson.Object)
+			if !ok {
+				return out, fmt.Errorf("LazyJSONSerializer returned %T, not a *pyjson.Object", l.Value)
+			}
+			for i, k := range keys {
+				v, found, err := o.Get(k)
+				if err != nil {
+					return out, err
+				}
+				if !found {
+					return out, fmt.Errorf("%s missing", k)
+				}
+				out[i] = v
+			}
+			return out, nil
+		}
+		got, err := read()
+		if err != nil {
+			b.Fatal(err)
+		}
+		for i, k := range keys {
+			want, _ := d.Get(k)
+			if !py.Equal(got[i], want) {
+				b.Fatalf("%s: got %#v, want %#v", k, got[i], want)
+			}
+		}
+		return func() error { _, err := read(); return err }
 	})
 }
 
