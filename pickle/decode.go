@@ -6,7 +6,6 @@ import (
 	"math"
 	"math/big"
 	"math/bits"
-	"slices"
 	"strconv"
 	"sync"
 	"unicode/utf8"
@@ -55,6 +54,11 @@ type decoder struct {
 	// pickle's memo index memoOff, and GETs below memoOff are resolved by lazy.
 	lazy    *LazyDict
 	memoOff uint32
+	// stackPaid, memoPaid and marksPaid are the capacities of the stack, memo and marks the
+	// budget has paid for: every Decode starts from the pool's first capacities (initialStack,
+	// ...) and pays for each growth past them, whatever the capacity of the pooled decoder it
+	// got, so that whether an input fits its budget does not depend on the pool.
+	stackPaid, memoPaid, marksPaid int
 	// left is what the decoder may still allocate (see Codec.MaxMemory); every allocation
 	// is charged to it, at its size, when it is made. It goes below zero by at most one
 	// value's charge before the next opcode fails (the fast paths of run and step check it).
@@ -77,6 +81,7 @@ func (c *Codec) Decode(data []byte) (any, error) {
 	d := decoderPool.Get().(*decoder)
 	defer d.release()
 	d.c, d.maxDepth = c, int32(c.maxDepth())
+	d.stackPaid, d.memoPaid, d.marksPaid = initialStack, initialMemo, initialMarks
 	d.left = c.memoryBudget(len(data)) - int64(len(data))
 	buf := make([]byte, len(data))
 	copy(buf, data) // with the make: one allocation, not zeroed first
@@ -97,8 +102,16 @@ func (c *Codec) Decode(data []byte) (any, error) {
 
 // decoderPool keeps decoders so that their stack, marks and memo are reused across calls.
 var decoderPool = sync.Pool{New: func() any {
-	return &decoder{stack: make([]entry, 0, 64), marks: make([]int, 0, 16), memo: make([]entry, 0, 64)}
+	return &decoder{stack: make([]entry, 0, initialStack), marks: make([]int, 0, initialMarks), memo: make([]entry, 0, initialMemo)}
 }}
+
+// The capacities of a new decoder's stack, memo and marks: what every Decode may use without
+// paying for it from its budget (see decoder.stackPaid).
+const (
+	initialStack = 64
+	initialMemo  = 64
+	initialMarks = 16
+)
 
 // release clears the decoder (dropping its references to the decoded values) and pools it,
 // unless it grew large.
@@ -218,7 +231,7 @@ func (d *decoder) run() (any, error) {
 				continue
 			}
 		case opMark:
-			if len(d.marks) < cap(d.marks) && len(d.marks) < maxPickleStack && d.left >= 0 {
+			if len(d.marks) < d.marksPaid && len(d.marks) < maxPickleStack && d.left >= 0 {
 				d.marks = append(d.marks, len(d.stack))
 				pos++
 				continue
@@ -294,7 +307,7 @@ func (d *decoder) sessionStr(b []byte) int {
 
 // stackRoom reports whether one more value fits on the stack without growing it.
 func (d *decoder) stackRoom() bool {
-	return len(d.stack) < cap(d.stack) && len(d.stack) < maxPickleStack
+	return len(d.stack) < d.stackPaid && len(d.stack) < maxPickleStack // cap(d.stack) >= d.stackPaid
 }
 
 // pushFast pushes e onto a stack that has room for it (see stackRoom).
@@ -308,7 +321,7 @@ func (d *decoder) pushFast(e entry) {
 // stack at the end of a dense memo; it reports false, doing nothing, in any other case.
 func (d *decoder) memoPutFast(i int) bool {
 	t := len(d.stack) - 1
-	if i != len(d.memo) || i >= cap(d.memo) || i >= maxPickleMemo || d.sparse != nil || t < d.floor() {
+	if i != len(d.memo) || i >= d.memoPaid || i >= maxPickleMemo || d.sparse != nil || t < d.floor() {
 		return false
 	}
 	e := &d.stack[t]
@@ -350,12 +363,16 @@ func (d *decoder) step() error {
 		if len(d.marks) >= maxPickleStack {
 			return errPickle("too many marks")
 		}
-		if len(d.marks) == cap(d.marks) {
-			if !d.afford(heapSize(8 * 2 * cap(d.marks))) {
+		if len(d.marks) >= d.marksPaid {
+			n := 2 * d.marksPaid
+			if !d.afford(heapSize(8 * n)) {
 				return d.overBudget()
 			}
-			d.marks = slices.Grow(d.marks, cap(d.marks))
-			d.charge(heapSize(8 * cap(d.marks)))
+			if cap(d.marks) < n {
+				d.marks = growSlice(d.marks, n)
+			}
+			d.charge(heapSize(8 * n))
+			d.marksPaid = n
 		}
 		d.marks = append(d.marks, len(d.stack))
 		return nil
@@ -865,13 +882,16 @@ func (d *decoder) push(e entry) error {
 	if len(d.stack) >= maxPickleStack {
 		return errPickle("stack exceeds %d values", maxPickleStack)
 	}
-	if len(d.stack) == cap(d.stack) {
+	if len(d.stack) >= d.stackPaid {
 		n := d.growTo(len(d.stack), 1)
 		if !d.afford(heapSize(sizeEntry * n)) {
 			return d.overBudget()
 		}
-		d.stack = growSlice(d.stack, n)
+		if cap(d.stack) < n {
+			d.stack = growSlice(d.stack, n)
+		}
 		d.charge(heapSize(sizeEntry * n))
+		d.stackPaid = n
 	}
 	d.stack = append(d.stack, e)
 	return nil
@@ -1194,13 +1214,16 @@ func (d *decoder) memoPut(i uint32) error {
 		if len(d.memo) >= maxPickleMemo {
 			return errPickle("memo exceeds %d entries", maxPickleMemo)
 		}
-		if len(d.memo) == cap(d.memo) {
+		if len(d.memo) >= d.memoPaid {
 			n := d.growTo(len(d.memo), 1)
 			if !d.afford(heapSize(sizeEntry * n)) {
 				return d.overBudget()
 			}
-			d.memo = growSlice(d.memo, n)
+			if cap(d.memo) < n {
+				d.memo = growSlice(d.memo, n)
+			}
 			d.charge(heapSize(sizeEntry * n))
+			d.memoPaid = n
 		}
 		if d.sparse != nil {
 			if old, ok := d.sparse[i]; ok {

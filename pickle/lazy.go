@@ -285,6 +285,7 @@ func (l *LazyDict) build(start, end int, mbase int32) (any, error) {
 	d := decoderPool.Get().(*decoder)
 	defer d.release()
 	d.c, d.maxDepth = l.c, int32(l.c.maxDepth())
+	d.stackPaid, d.memoPaid, d.marksPaid = initialStack, initialMemo, initialMarks
 	d.left = l.c.memoryBudget(end - start)
 	d.buf = l.buf[start:end]
 	d.lazy, d.memoOff = l, uint32(mbase)

@@ -3,6 +3,7 @@
 package pickle
 
 import (
+	"bytes"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -96,5 +97,35 @@ func TestMemoryChargesCover(t *testing.T) {
 		if r.n >= 2000 {
 			t.Logf("%-45s %8d bytes: charged %5.1fx, allocated %5.1fx", r.name, r.n, float64(r.charge)/float64(r.n), float64(r.alloc)/float64(r.n))
 		}
+	}
+}
+
+// TestDecodeBudgetIndependentOfPool checks that what Decode charges to its budget, and so
+// whether an input fits it, does not depend on the pooled decoder it gets: a decoder whose
+// stack and memo grew in an earlier Decode charges the same as a new one. (It did not: an
+// input near the budget decoded or failed depending on the pool, which the lazy decoder's
+// tests found under -race, where sync.Pool drops decoders at random.)
+func TestDecodeBudgetIndependentOfPool(t *testing.T) {
+	// A list of 1,000 memoized empty dicts: stack and memo grow past their first capacities.
+	x := append(append([]byte("\x80\x05}\x8c\x01a]("), bytes.Repeat([]byte("}\x94"), 1000)...), "es."...)
+	charge := func() int64 {
+		var charged int64
+		chargeHook = func(n int64) { charged = n }
+		defer func() { chargeHook = nil }()
+		if _, err := (&Codec{MaxMemory: -1}).Decode(x); err != nil {
+			t.Fatal(err)
+		}
+		return charged
+	}
+	first := charge()
+	// Grow the pooled decoder: 3,000 memoized values on the stack at once.
+	big := append(append([]byte("\x80\x05("), bytes.Repeat([]byte("N\x94"), 3000)...), "t."...)
+	for range 3 {
+		if _, err := (&Codec{MaxMemory: -1}).Decode(big); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if again := charge(); again != first {
+		t.Fatalf("Decode charged %d after the pool's decoder grew, %d before", again, first)
 	}
 }
