@@ -66,22 +66,16 @@ func (st *Store) decodeData(data string) (stored, error, error) {
 // custom expiry ("_session_expiry"), for the expiry date.
 func (st *Store) encodeData(s *Session, d *py.Dict) (string, any, error) {
 	opts := st.dataOptions()
+	var expiry any
 	if d == nil {
-		b, ok, err := s.appendJSON()
-		if err != nil {
+		expiry, _ = s.lazyGet(s.lazy, ExpiryKey)
+		var err error
+		if d, opts.Serializer, err = s.jsonToWrite(opts.Serializer); err != nil {
 			return "", nil, err
 		}
-		if ok {
-			expiry, _ := s.lazyGet(s.lazy, ExpiryKey)
-			opts.Serializer = encodedJSON(b)
-			data, err := EncodeSessionData(nil, opts)
-			return data, expiry, err
-		}
-		if d = s.session(); s.lazyErr != nil {
-			return "", nil, s.lazyErr
-		}
+	} else {
+		expiry, _ = d.Get(ExpiryKey)
 	}
-	expiry, _ := d.Get(ExpiryKey)
 	data, err := EncodeSessionData(d, opts)
 	return data, expiry, err
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/djangobridge/bridge/pickle"
 	"github.com/djangobridge/bridge/py"
 	"github.com/djangobridge/bridge/pyjson"
+	"github.com/djangobridge/bridge/signing"
 )
 
 // Session is one session: Django's request.session. Get it from
@@ -148,22 +149,23 @@ func (s *Session) pending() []py.Item {
 	return items
 }
 
-// appendJSON is the JSON of a lazy session loaded from session_data: its stored JSON with the
-// pending items spliced in. It reports false when the session is not such a one.
-func (s *Session) appendJSON() ([]byte, bool, error) {
-	o, ok := s.lazy.(*pyjson.Object)
-	if !ok {
-		return nil, false, nil
-	}
-	var changes *py.Dict
-	if items := s.pending(); len(items) > 0 {
-		changes = py.NewDict(len(items))
-		for _, it := range items {
-			changes.Set(it.Key.(string), it.Value)
+// jsonToWrite is what a JSON engine's save (session_data, signed cookies) serializes: for a
+// session loaded lazily from JSON, no dict and a serializer that writes its stored JSON with the
+// pending items spliced in (pyjson.Object.AppendEncode); for any other, the whole dict and ser.
+func (s *Session) jsonToWrite(ser signing.Serializer) (*py.Dict, signing.Serializer, error) {
+	if o, ok := s.view().(*pyjson.Object); ok {
+		var changes *py.Dict
+		if items := s.pending(); len(items) > 0 {
+			changes = py.NewDict(len(items))
+			for _, it := range items {
+				changes.Set(it.Key.(string), it.Value)
+			}
 		}
+		b, err := o.AppendEncode(nil, changes, nil)
+		return nil, encodedJSON(b), err
 	}
-	b, err := o.AppendEncode(nil, changes, nil)
-	return b, err == nil, err
+	d := s.session()
+	return d, ser, s.lazyErr
 }
 
 // apply makes the result of Load visible: the fetched dict, or an empty one, with the key

@@ -1,7 +1,6 @@
 package djangosession
 
 import (
-	"github.com/djangobridge/bridge/py"
 	"github.com/djangobridge/bridge/pyjson"
 	"github.com/djangobridge/bridge/signing"
 )
@@ -45,24 +44,11 @@ func (st *Store) loadSignedCookie(cookie string) (stored, error) {
 // modified so that the middleware sets the cookie.
 func (s *Session) saveSignedCookie() error {
 	opts := s.store.signedCookieOptions()
-	var d *py.Dict
-	if s.view() != nil {
-		// A lazy session: its stored JSON with the changes spliced in.
-		b, ok, err := s.appendJSON()
-		if err != nil {
-			return err
-		}
-		opts.Serializer = encodedJSON(b)
-		if !ok {
-			opts.Serializer = s.store.signedCookieOptions().Serializer
-			d = s.session()
-		}
-	} else {
-		d = s.session()
+	d, ser, err := s.jsonToWrite(opts.Serializer)
+	if err != nil {
+		return err
 	}
-	if s.lazyErr != nil {
-		return s.lazyErr
-	}
+	opts.Serializer = ser
 	key, err := EncodeSignedCookieSession(d, opts)
 	if err != nil {
 		return err

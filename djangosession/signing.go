@@ -116,9 +116,6 @@ func DecodeSessionDataKey(data string, opts SessionDataOptions) (*py.Dict, int, 
 	if err != nil {
 		return nil, 0, err
 	}
-	if d, ok := v.(*py.Dict); ok && opts.Django32 && d != nil {
-		return d, i, nil
-	}
 	d, err := asDict(v)
 	return d, i, err
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"math"
 	"math/big"
-	"math/bits"
 	"strconv"
 	"sync"
 	"unicode/utf8"
@@ -292,17 +291,14 @@ func (d *decoder) boxStr(b []byte) any {
 // decoded in this call (and marks it decoded), or -1.
 func (d *decoder) sessionStr(b []byte) int {
 	in := d.c.Intern
-	if in == nil || len(b) >= len(in.byLen) || len(b) == 0 {
+	if in == nil {
 		return -1
 	}
-	for m := in.byLen[len(b)] &^ d.sessUsed; m != 0; m &= m - 1 {
-		i := bits.TrailingZeros8(m)
-		if s := in.strs[i]; s[0] == b[0] && s == string(b) {
-			d.sessUsed |= 1 << i
-			return i
-		}
+	i := in.find(b, d.sessUsed)
+	if i >= 0 {
+		d.sessUsed |= 1 << i
 	}
-	return -1
+	return i
 }
 
 // stackRoom reports whether one more value fits on the stack without growing it.

@@ -2,6 +2,7 @@ package pickle
 
 import (
 	"errors"
+	"math/bits"
 	"strconv"
 )
 
@@ -37,6 +38,20 @@ func NewInterner(strs ...string) (*Interner, error) {
 		in.byLen[len(s)] |= 1 << i
 	}
 	return in, nil
+}
+
+// find returns the index of the str b, skipping the strs whose bit is set in skip, or -1.
+func (in *Interner) find(b []byte, skip uint8) int {
+	if len(b) == 0 || len(b) >= len(in.byLen) {
+		return -1
+	}
+	for m := in.byLen[len(b)] &^ skip; m != 0; m &= m - 1 {
+		i := bits.TrailingZeros8(m)
+		if s := in.strs[i]; s[0] == b[0] && s == string(b) {
+			return i
+		}
+	}
+	return -1
 }
 
 // Strs returns the interned strs.

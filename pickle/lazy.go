@@ -220,16 +220,6 @@ func (l *LazyDict) Get(key string) (any, bool, error) {
 	return it.v, true, nil
 }
 
-// Built reports whether the value under key has been built (by Get, or because the dict was
-// decoded whole).
-func (l *LazyDict) Built(key string) bool {
-	if l.full != nil {
-		return l.full.Has(key)
-	}
-	i := l.find(key)
-	return i >= 0 && l.items[i].built
-}
-
 // Dict returns the whole dict, building every value not built yet; values Get built are the
 // same objects in it. It is equal to what Decode returns.
 func (l *LazyDict) Dict() (*py.Dict, error) {
@@ -393,10 +383,8 @@ func (l *LazyDict) memoValue(i int) (any, int32, error) {
 func (l *LazyDict) str(off, n int32) any {
 	b := l.buf[off : off+n]
 	if in := l.c.Intern; in != nil {
-		for i, s := range in.strs {
-			if s == string(b) {
-				return in.boxed[i]
-			}
+		if i := in.find(b, 0); i >= 0 {
+			return in.boxed[i]
 		}
 	}
 	if n == 0 {
@@ -543,7 +531,7 @@ func (sc *scanner) scan(c *Codec, data []byte, owned bool) (*LazyDict, bool) {
 				i, next = binary.LittleEndian.Uint32(buf[pos+1:]), pos+5
 			}
 			// Only a dense memo, each index defined once, as CPython writes it.
-			if int(i) != len(memo) || len(memo) >= maxPickleMemo || len(stack)-1 < sc.floor(stack) {
+			if int(i) != len(memo) || len(memo) >= maxPickleMemo || len(stack)-1 < sc.floor() {
 				return nil, false
 			}
 			t := &stack[len(stack)-1]
@@ -624,7 +612,7 @@ func (sc *scanner) scan(c *Codec, data []byte, owned bool) (*LazyDict, bool) {
 			pushed = false
 			var kv []sEntry
 			if op == opSetItem {
-				if len(stack)-sc.floor(stack) < 3 {
+				if len(stack)-sc.floor() < 3 {
 					return nil, false
 				}
 				kv = stack[len(stack)-2:]
@@ -637,7 +625,7 @@ func (sc *scanner) scan(c *Codec, data []byte, owned bool) (*LazyDict, bool) {
 				sc.marks = sc.marks[:len(sc.marks)-1]
 				kv = stack[m.stack:]
 				stack = stack[:m.stack]
-				if len(stack)-sc.floor(stack) < 1 || len(kv)%2 != 0 {
+				if len(stack)-sc.floor() < 1 || len(kv)%2 != 0 {
 					return nil, false
 				}
 			}
@@ -696,7 +684,7 @@ func (sc *scanner) scan(c *Codec, data []byte, owned bool) (*LazyDict, bool) {
 			pushed = false
 			var items []sEntry
 			if op == opAppend {
-				if len(stack)-sc.floor(stack) < 2 {
+				if len(stack)-sc.floor() < 2 {
 					return nil, false
 				}
 				items = stack[len(stack)-1:]
@@ -709,7 +697,7 @@ func (sc *scanner) scan(c *Codec, data []byte, owned bool) (*LazyDict, bool) {
 				sc.marks = sc.marks[:len(sc.marks)-1]
 				items = stack[m.stack:]
 				stack = stack[:m.stack]
-				if len(stack)-sc.floor(stack) < 1 {
+				if len(stack)-sc.floor() < 1 {
 					return nil, false
 				}
 			}
@@ -742,7 +730,7 @@ func (sc *scanner) scan(c *Codec, data []byte, owned bool) (*LazyDict, bool) {
 				e = sEntry{start: m.pos, mbase: m.mbase}
 			} else {
 				k := int(op-opTuple1) + 1
-				if len(stack)-sc.floor(stack) < k {
+				if len(stack)-sc.floor() < k {
 					return nil, false
 				}
 				items = stack[len(stack)-k:]
@@ -884,7 +872,7 @@ func pushMemo(memo []memoDef, start, end, mbase int32, depth int16, kind uint8) 
 }
 
 // floor is the stack index below which the current mark protects the values.
-func (sc *scanner) floor([]sEntry) int {
+func (sc *scanner) floor() int {
 	if len(sc.marks) == 0 {
 		return 0
 	}
